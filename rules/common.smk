@@ -1,0 +1,100 @@
+# Config validation, wildcard constraints and input functions shared by all stages.
+
+import json
+import re
+
+from algharb.config import validate_config
+from algharb.prompts import split_pair
+
+validate_config(config, source=", ".join(workflow.configfiles) or "config")
+
+PAIRS = config["pairs"]
+SOURCE_LANGS = sorted({split_pair(p)[0] for p in PAIRS})
+# Rows of the ablation table (Table 2 of the paper), in order.
+SYSTEMS = ["two_step_sft", "two_step_rl", "hybrid_decode"]
+# The model whose greedy output each baseline row reports.
+SYSTEM_MODEL = {"two_step_sft": "sft2", "two_step_rl": "dynamic"}
+# Outputs of other systems the user drops in (the paper's GPT-4o, Claude rows).
+EXTERNAL = config["evaluate"].get("external", {})
+ALL_SYSTEMS = SYSTEMS + sorted(EXTERNAL)
+THREADS = config.get("resources", {}).get("threads", 1)
+
+
+wildcard_constraints:
+    pair="[A-Za-z_]+-[A-Za-z_]+",
+    lang="[A-Za-z_]+",
+    system="|".join(re.escape(s) for s in ALL_SYSTEMS),
+    stage="sft1|sft2|cpo|dynamic",
+
+
+def src_lang(wildcards):
+    return split_pair(wildcards.pair)[0]
+
+
+def tgt_lang(wildcards):
+    return split_pair(wildcards.pair)[1]
+
+
+def model_path(name):
+    """Input for a configured model: its path when local, nothing for a hub id."""
+    model = config["models"][name]
+    return [model["path"]] if "path" in model else []
+
+
+def model_spec(name):
+    return config["models"][name]
+
+
+def pair_files(section, pair):
+    files = config["data"][section][pair]
+    return {"src": files["src"], "tgt": files["tgt"]}
+
+
+def test_files(wildcards):
+    return pair_files("test", wildcards.pair)
+
+
+def trained_model(stage):
+    return f"results/models/{stage}"
+
+
+def checkpoint_dir(stage):
+    # Outside the output directory, so that Snakemake's removal of a failed
+    # job's outputs keeps the checkpoints a rerun resumes from.
+    return f"results/checkpoints/{stage}"
+
+
+def hyp_file(system, pair):
+    return f"results/hyp/{system}/{pair}.txt"
+
+
+def hypothesis(wildcards):
+    """Our own systems' output, or the file of an external system."""
+    if wildcards.system in EXTERNAL:
+        return EXTERNAL[wildcards.system][wildcards.pair]
+    return hyp_file(wildcards.system, wildcards.pair)
+
+
+def eval_files(wildcards=None):
+    return [
+        f"results/eval/{s}/{p}.json"
+        for s in ALL_SYSTEMS
+        for p in PAIRS
+        if s in SYSTEMS or p in EXTERNAL[s]
+    ]
+
+
+def as_json(value):
+    """Params are passed to scripts as plain values; JSON keeps them hashable."""
+    return json.dumps(value, sort_keys=True)
+
+
+def get_final_output():
+    return [
+        "results/tables/ablation.tsv",
+        "results/tables/ablation.md",
+        "results/tables/ablation.tex",
+        "results/plots/ablation.png",
+        "results/plots/funnel.png",
+        "results/plots/training.png",
+    ]

@@ -1,0 +1,98 @@
+# Decoding (seed 000 §2.4): greedy output of the SFT and RL models for the
+# baseline rows, and hybrid MBR + word-alignment selection over N samples.
+
+
+rule translate_baseline:
+    input:
+        unpack(test_files),
+        model=lambda wc: trained_model(SYSTEM_MODEL[wc.system]),
+    output:
+        "results/hyp/{system}/{pair}.txt",
+    log:
+        "logs/decode/{system}/{pair}.log",
+    benchmark:
+        "results/benchmarks/decode/{system}/{pair}.tsv"
+    wildcard_constraints:
+        system="|".join(SYSTEM_MODEL),
+    params:
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        model=lambda wc: {
+            "path": trained_model(SYSTEM_MODEL[wc.system]),
+            "backend": config["decode"].get("backend", "transformers"),
+        },
+        sampling=as_json(config["decode"]["baseline_sampling"]),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
+    script:
+        "../scripts/translate.py"
+
+
+rule candidates:
+    input:
+        unpack(test_files),
+        model=trained_model("dynamic"),
+    output:
+        "results/decode/{pair}/candidates.jsonl",
+    log:
+        "logs/decode/candidates_{pair}.log",
+    benchmark:
+        "results/benchmarks/decode/candidates_{pair}.tsv"
+    params:
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        model={
+            "path": trained_model("dynamic"),
+            "backend": config["decode"].get("backend", "transformers"),
+        },
+        n=config["decode"]["candidates"]["n"],
+        sampling=as_json(config["decode"]["candidates"].get("sampling", {})),
+        seed=config["seed"],
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
+    script:
+        "../scripts/candidates.py"
+
+
+rule hybrid_scores:
+    input:
+        candidates="results/decode/{pair}/candidates.jsonl",
+        utility=model_path("utility"),
+        reference="results/data/{pair}/clean.jsonl",
+    output:
+        "results/decode/{pair}/scores.jsonl",
+    log:
+        "logs/decode/scores_{pair}.log",
+    benchmark:
+        "results/benchmarks/decode/scores_{pair}.tsv"
+    params:
+        tgt_lang=tgt_lang,
+        utility_model=model_spec("utility"),
+        mbr=config["decode"]["mbr"],
+        align=config["decode"]["align"],
+        seed=config["seed"],
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
+    script:
+        "../scripts/hybrid_scores.py"
+
+
+rule hybrid_select:
+    input:
+        "results/decode/{pair}/scores.jsonl",
+    output:
+        hyp="results/hyp/hybrid_decode/{pair}.txt",
+        selections="results/decode/{pair}/selected.jsonl",
+    log:
+        "logs/decode/select_{pair}.log",
+    params:
+        lam=config["decode"]["lambda"],
+        mbr=config["decode"]["mbr"],
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/hybrid_select.py"

@@ -1,0 +1,26 @@
+# Distillation (seed 000 §2.2 step 2): the teacher re-translates the sources of
+# the pairs the cleaning stage rejected.
+
+
+rule distill:
+    input:
+        rejected="results/data/{pair}/rejected.jsonl",
+        teacher=model_path("teacher"),
+    output:
+        distilled="results/distill/{pair}/distilled.jsonl",
+    log:
+        "logs/distill/{pair}.log",
+    benchmark:
+        "results/benchmarks/distill/{pair}.tsv"
+    params:
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        teacher=model_spec("teacher"),
+        max_pairs=config["distill"].get("max_pairs_per_direction", 800000),
+        sampling=as_json(config["distill"].get("sampling", {})),
+        seed=config["seed"],
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
+    script:
+        "../scripts/distill.py"

@@ -1,0 +1,18 @@
+"""The ablation table (Table 2 of the paper) and the long table of all metrics."""
+
+from algharb.pipeline.evaluate import ablation_table, collect_scores
+from algharb.report.tables import write_table
+from algharb.workflow import snakemake_step
+
+with snakemake_step(snakemake):
+    scores = collect_scores(snakemake.input)
+    table = ablation_table(scores, snakemake.params.primary, snakemake.params.systems, snakemake.params.pairs)
+    write_table(
+        table,
+        tsv_path=snakemake.output.tsv,
+        md_path=snakemake.output.md,
+        tex_path=snakemake.output.tex,
+        caption=f"{snakemake.params.primary} (x100) per direction and averaged",
+    )
+    write_table(scores.set_index(["system", "pair", "metric"]), tsv_path=snakemake.output.metrics_tsv)
+    print(table.to_markdown(floatfmt=".2f"))

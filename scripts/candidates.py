@@ -1,0 +1,17 @@
+"""N sampled candidates per test sentence for hybrid MBR decoding."""
+
+from algharb.pipeline.decode import candidates_file
+from algharb.workflow import params_json, snakemake_step
+
+with snakemake_step(snakemake):
+    candidates_file(
+        model=snakemake.params.model,
+        src_path=snakemake.input.src,
+        out_path=snakemake.output[0],
+        src_lang=snakemake.params.src_lang,
+        tgt_lang=snakemake.params.tgt_lang,
+        n=snakemake.params.n,
+        sampling=params_json(snakemake.params.sampling),
+        seed=snakemake.params.seed,
+        threads=snakemake.threads,
+    )

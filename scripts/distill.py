@@ -1,0 +1,17 @@
+"""Teacher re-translation of the rejected pairs' sources."""
+
+from algharb.pipeline.distill import distill_file
+from algharb.workflow import params_json, snakemake_step
+
+with snakemake_step(snakemake):
+    distill_file(
+        rejected_path=snakemake.input.rejected,
+        out_path=snakemake.output.distilled,
+        src_lang=snakemake.params.src_lang,
+        tgt_lang=snakemake.params.tgt_lang,
+        teacher=snakemake.params.teacher,
+        max_pairs=snakemake.params.max_pairs,
+        sampling=params_json(snakemake.params.sampling),
+        seed=snakemake.params.seed,
+        threads=snakemake.threads,
+    )

@@ -1,0 +1,17 @@
+"""Score one system's output on one test set."""
+
+from algharb.pipeline.evaluate import evaluate_file
+from algharb.workflow import snakemake_step
+
+with snakemake_step(snakemake):
+    evaluate_file(
+        src_path=snakemake.input.src,
+        ref_path=snakemake.input.tgt,
+        hyp_path=snakemake.input.hyp,
+        out_path=snakemake.output[0],
+        metrics=snakemake.params.metrics,
+        tgt_lang=snakemake.params.tgt_lang,
+        model=snakemake.params.model,
+        batch_size=snakemake.params.batch_size,
+        threads=snakemake.threads,
+    )

@@ -1,0 +1,13 @@
+"""The cleaning funnel of every direction in one plot."""
+
+import pandas as pd
+
+from algharb.report.plots import funnel_bars
+from algharb.workflow import snakemake_step
+
+with snakemake_step(snakemake):
+    funnels = {
+        pair: pd.read_csv(path, sep="\t")
+        for pair, path in zip(snakemake.params.pairs, snakemake.input)
+    }
+    funnel_bars(funnels, snakemake.output[0])

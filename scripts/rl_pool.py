@@ -1,0 +1,17 @@
+"""Candidate pool per RL source: policy samples plus the teacher's translation."""
+
+from algharb.pipeline.rl import build_pool
+from algharb.workflow import params_json, snakemake_step
+
+with snakemake_step(snakemake):
+    build_pool(
+        sources_path=snakemake.input.sources,
+        out_path=snakemake.output[0],
+        src_lang=snakemake.params.src_lang,
+        tgt_lang=snakemake.params.tgt_lang,
+        policy=snakemake.params.policy,
+        teacher=snakemake.params.teacher,
+        pool=params_json(snakemake.params.pool),
+        seed=snakemake.params.seed,
+        threads=snakemake.threads,
+    )

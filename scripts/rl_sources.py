@@ -1,0 +1,13 @@
+"""Sample the RL source sentences of one source language."""
+
+from algharb.pipeline.rl import sample_rl_sources
+from algharb.workflow import snakemake_step
+
+with snakemake_step(snakemake):
+    sample_rl_sources(
+        in_path=snakemake.input[0],
+        out_path=snakemake.output[0],
+        n=snakemake.params.n,
+        seed=snakemake.params.seed,
+        exclude_paths=snakemake.params.exclude,
+    )

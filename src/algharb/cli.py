@@ -1,0 +1,175 @@
+"""``algharb``: run one step of the workflow by hand.
+
+Each subcommand calls the same function the Snakemake rule calls, so a step run
+by hand is the step the workflow runs::
+
+    algharb validate config/config.yaml
+    algharb translate --model results/models/sft2 --src test.en --out hyp.txt --pair en-qaa
+    algharb mbr --candidates cands.jsonl --utility chrf --align none --lambda 0.5 --out sel.jsonl
+    algharb evaluate --src test.en --ref test.qaa --hyp hyp.txt --out eval.json --metrics chrf bleu
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+import yaml
+
+from .prompts import split_pair
+
+
+def _model_spec(value: str, backend: str = "transformers") -> dict:
+    """A CLI model argument: an existing local path, or ``hub:owner/name``."""
+    if value.startswith("hub:"):
+        return {"hub": value[4:], "backend": backend}
+    return {"path": value, "backend": backend}
+
+
+def _sampling(args) -> dict:
+    values = {"temperature": args.temperature, "max_new_tokens": args.max_new_tokens,
+              "batch_size": args.batch_size}
+    if getattr(args, "top_p", None) is not None:
+        values["top_p"] = args.top_p
+    return values
+
+
+def cmd_validate(args) -> int:
+    from .config import load_config
+
+    load_config(args.config)
+    print(f"{args.config}: valid")
+    return 0
+
+
+def cmd_translate(args) -> int:
+    from .pipeline.decode import translate_file
+
+    src, tgt = split_pair(args.pair)
+    n = translate_file(_model_spec(args.model, args.backend), args.src, args.out, src, tgt,
+                       {**_sampling(args), "seed": args.seed}, threads=args.threads)
+    print(f"wrote {n} translations to {args.out}")
+    return 0
+
+
+def cmd_candidates(args) -> int:
+    from .pipeline.decode import candidates_file
+
+    src, tgt = split_pair(args.pair)
+    n = candidates_file(_model_spec(args.model, args.backend), args.src, args.out, src, tgt, args.n,
+                        _sampling(args), args.seed, threads=args.threads)
+    print(f"wrote {n} candidate pools to {args.out}")
+    return 0
+
+
+def cmd_mbr(args) -> int:
+    """Score candidate pools (utility N×N + alignment) and select with S_MBR + λ·S_align."""
+    import tempfile
+    from pathlib import Path
+
+    from .pipeline.decode import hybrid_scores_file, hybrid_select_file
+
+    utility, model = (args.utility.split(":", 1) + [None])[:2]
+    utility_model = _model_spec(model) if model else None
+    mbr = {"utility": utility, "aggregate": args.aggregate, "include_self": args.include_self,
+           "batch_size": args.batch_size}
+    align = {"backend": args.align, "symmetrize": args.symmetrize, "reference_pairs": args.reference_pairs}
+    with tempfile.TemporaryDirectory() as tmp:
+        scores = Path(tmp) / "scores.jsonl"
+        hybrid_scores_file(args.candidates, scores, args.tgt_lang, utility_model, mbr, align,
+                           reference_path=args.align_reference, seed=args.seed, threads=args.threads)
+        hyps = Path(args.out).with_suffix(".txt") if args.hyp is None else Path(args.hyp)
+        n = hybrid_select_file(scores, hyps, args.out, args.lam, mbr)
+    print(f"selected {n} translations: {args.out} (scores) and {hyps} (text)")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .pipeline.evaluate import evaluate_file
+
+    model = _model_spec(args.comet_model) if args.comet_model else None
+    result = evaluate_file(args.src, args.ref, args.hyp, args.out, args.metrics, args.tgt_lang,
+                           model=model, batch_size=args.batch_size, threads=args.threads)
+    print(json.dumps(result["scores"], indent=2, ensure_ascii=False))
+    return 0
+
+
+def _add_generation_options(parser, temperature: float) -> None:
+    parser.add_argument("--model", required=True, help="model directory, or hub:owner/name")
+    parser.add_argument("--backend", default="transformers", choices=["transformers", "vllm", "openai"])
+    parser.add_argument("--src", required=True, help="source sentences, one per line")
+    parser.add_argument("--pair", required=True, help="language pair, e.g. en-zh")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--temperature", type=float, default=temperature)
+    parser.add_argument("--top-p", dest="top_p", type=float, default=None)
+    parser.add_argument("--max-new-tokens", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="algharb", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="validate a config file against config/schema.yaml")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("translate", help="translate a file (greedy by default)")
+    _add_generation_options(p, temperature=0.0)
+    p.set_defaults(func=cmd_translate)
+
+    p = sub.add_parser("candidates", help="sample N candidates per source sentence (JSONL)")
+    _add_generation_options(p, temperature=0.7)
+    p.add_argument("-n", type=int, default=16)
+    p.set_defaults(func=cmd_candidates)
+
+    p = sub.add_parser("mbr", help="hybrid MBR selection: S_MBR + lambda * S_align")
+    p.add_argument("--candidates", required=True, help='JSONL lines {"id", "src", "candidates": [...]}')
+    p.add_argument("--utility", default="chrf", help="chrf | bleu | comet:<model dir or hub:id>")
+    p.add_argument("--align", default="none", help="none | eflomal")
+    p.add_argument("--align-reference", help="clean parallel JSONL ({src, tgt}) the aligner learns from")
+    p.add_argument("--reference-pairs", type=int, default=10000)
+    p.add_argument("--symmetrize", default="intersection", choices=["intersection", "union"])
+    p.add_argument("--lambda", dest="lam", type=float, default=0.5)
+    p.add_argument("--aggregate", default="mean", choices=["mean", "sum"])
+    p.add_argument("--include-self", action="store_true")
+    p.add_argument("--tgt-lang", default=None, help="target language (BLEU tokenisation)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="output JSONL: input fields + selected, index, scores")
+    p.add_argument("--hyp", help="also write the selected texts here (default: OUT with .txt)")
+    p.set_defaults(func=cmd_mbr)
+
+    p = sub.add_parser("evaluate", help="corpus scores of a hypothesis file")
+    p.add_argument("--src", required=True)
+    p.add_argument("--ref", required=True)
+    p.add_argument("--hyp", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--tgt-lang", required=True)
+    p.add_argument("--metrics", nargs="+", default=["chrf", "bleu"], choices=["chrf", "bleu", "xcomet"])
+    p.add_argument("--comet-model", help="COMET checkpoint for 'xcomet' (dir or hub:id)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, yaml.YAMLError) as err:
+        print(f"algharb {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

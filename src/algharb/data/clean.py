@@ -1,0 +1,449 @@
+"""Per-pair cleaning decisions: normalise, run rule filters, apply the QE threshold.
+
+The result of every step is one decision table (a pandas DataFrame) with a
+row per raw input line, in file order:
+
+=========  ==================================================================
+line       1-based line number in the raw file(s)
+src, tgt   normalised text ("" for a line that was not valid UTF-8)
+kept       bool
+reason     "" when kept, else the first failing filter's reason
+qe_score   (after :func:`apply_qe_threshold`) the score of pairs that reached QE
+=========  ==================================================================
+
+Rejected pairs are kept in the table with their reason: a later stage has a
+teacher model re-translate them.
+
+A config (YAML/JSON already parsed into a dict) looks like::
+
+    normalize: {fix_casing: false}
+    filters:                      # run in this order; first failure wins
+      - length: {min_length: 1, max_length: 200}
+      - length_ratio: {max_ratio: 3.0}
+      - non_alphabetic: {max_share: 0.6}
+      - copy: {}
+      - duplicate: {}
+      - language_id: {src_min_prob: 0.5, tgt_min_prob: 0.5, model: lid.bin}
+    qe: {threshold: 0.7}          # or {quantile: 0.1}
+    directions:                   # optional per-direction overrides
+      en-zh:
+        filters: {length_ratio: {max_ratio: 4.0}, copy: false}
+        qe: {quantile: 0.2}
+
+Filter parameters and defaults are listed in :mod:`algharb.data.filters`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from algharb.data.filters import FILTERS, LanguagePredictor, build_filter, qe_cutoff
+from algharb.data.ingest import ParallelCorpus
+from algharb.data.normalize import normalizer
+from algharb.io import atomic_write
+
+INVALID_UTF8 = "invalid_utf8"
+QE_REASON = "qe"
+COLUMNS = ["line", "src", "tgt", "kept", "reason"]
+
+_TOP_KEYS = ("normalize", "filters", "qe", "directions")
+_NORMALIZE_DEFAULTS = {"enabled": True, "fix_casing": False}
+_QE_KEYS = ("threshold", "quantile")
+_PROGRESS_MIN_PAIRS = 100_000  # below this a progress bar is noise
+
+
+@dataclass
+class FilterConfig:
+    """Validated cleaning settings for one direction.
+
+    ``filters`` is an ordered list of (filter name, parameters);
+    ``normalize`` holds ``enabled``/``fix_casing``; ``qe`` holds at most one
+    of ``threshold``/``quantile``.
+    """
+
+    filters: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    normalize: dict[str, bool] = field(default_factory=lambda: dict(_NORMALIZE_DEFAULTS))
+    qe: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, direction: str | None = None) -> "FilterConfig":
+        """Parse a config dict, applying ``directions[direction]`` overrides if present.
+
+        Unknown keys, filter names and filter parameters raise ``ValueError``
+        naming them; so do malformed entries.
+        """
+        data = data or {}
+        _require_mapping("config", data)
+        _reject_unknown("config", data, _TOP_KEYS)
+        overrides = _direction_overrides(data.get("directions") or {}, direction)
+        config = cls(
+            filters=_parse_filter_list(data.get("filters") or []),
+            normalize=_parse_normalize("normalize", data.get("normalize") or {}),
+            qe=_parse_qe("qe", data.get("qe") or {}),
+        )
+        if overrides:
+            config = config._with_overrides(overrides, f"directions.{direction}")
+        return config
+
+    def _with_overrides(self, overrides: dict[str, Any], where: str) -> "FilterConfig":
+        """Return a copy with one direction's ``normalize``/``filters``/``qe`` overrides merged in."""
+        _reject_unknown(where, overrides, ("normalize", "filters", "qe"))
+        merged = copy.deepcopy(self)
+        if "normalize" in overrides:
+            merged.normalize = _parse_normalize(f"{where}.normalize", {**self.normalize, **overrides["normalize"]})
+        if "qe" in overrides:
+            merged.qe = _parse_qe(f"{where}.qe", overrides["qe"] or {})
+        filter_overrides = overrides.get("filters") or {}
+        _require_mapping(f"{where}.filters", filter_overrides)
+        for name, params in filter_overrides.items():
+            merged.filters = _override_filter(merged.filters, name, params, f"{where}.filters")
+        return merged
+
+    @property
+    def filter_names(self) -> list[str]:
+        """The filters to run, in order."""
+        return [name for name, _ in self.filters]
+
+
+def _require_mapping(where: str, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected a mapping, got {type(value).__name__}")
+
+
+def _reject_unknown(where: str, mapping: dict[str, Any], known: Sequence[str]) -> None:
+    for key in mapping:
+        if key not in known:
+            raise ValueError(f"{where}: unknown key {key!r}; known keys: {', '.join(known)}")
+
+
+def _direction_overrides(directions: dict[str, Any], direction: str | None) -> dict[str, Any]:
+    _require_mapping("directions", directions)
+    overrides = directions.get(direction) if direction else None
+    if overrides is not None:
+        _require_mapping(f"directions.{direction}", overrides)
+    return overrides or {}
+
+
+def _parse_filter_list(entries: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Parse ``[{name: params}, ...]`` (a bare name string means default parameters)."""
+    if not isinstance(entries, list):
+        raise ValueError(f"filters: expected a list, got {type(entries).__name__}")
+    filters = []
+    for position, entry in enumerate(entries):
+        if isinstance(entry, str):
+            entry = {entry: {}}
+        if not isinstance(entry, dict) or len(entry) != 1:
+            raise ValueError(f"filters[{position}]: expected one 'name: {{params}}' mapping, got {entry!r}")
+        (name, params), = entry.items()
+        filters.append((name, _check_filter_params(f"filters[{position}]", name, params)))
+    names = [name for name, _ in filters]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"filters: {name!r} is listed more than once")
+    return filters
+
+
+def _check_filter_params(where: str, name: str, params: Any) -> dict[str, Any]:
+    """Check a filter's name and parameter keys (values are checked when it is built)."""
+    if name not in FILTERS:
+        raise ValueError(f"{where}: unknown filter {name!r}; known filters: {', '.join(FILTERS)}")
+    params = params or {}
+    _require_mapping(f"{where}.{name}", params)
+    _reject_unknown(f"{where}.{name}", params, list(FILTERS[name].DEFAULTS))
+    return dict(params)
+
+
+def _override_filter(filters, name: str, params: Any, where: str):
+    """Merge ``params`` into filter ``name``; ``false`` removes it; a new filter is appended."""
+    if params is False:
+        return [(n, p) for n, p in filters if n != name]
+    params = _check_filter_params(where, name, params)
+    if name not in [n for n, _ in filters]:
+        return [*filters, (name, params)]
+    return [(n, {**p, **params} if n == name else p) for n, p in filters]
+
+
+def _parse_normalize(where: str, settings: Any) -> dict[str, bool]:
+    _require_mapping(where, settings)
+    _reject_unknown(where, settings, list(_NORMALIZE_DEFAULTS))
+    merged = {**_NORMALIZE_DEFAULTS, **settings}
+    for key, value in merged.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}.{key}: expected true or false, got {value!r}")
+    return merged
+
+
+def _parse_qe(where: str, settings: Any) -> dict[str, float]:
+    _require_mapping(where, settings)
+    _reject_unknown(where, settings, _QE_KEYS)
+    if len(settings) > 1:
+        raise ValueError(f"{where}: give threshold or quantile, not both")
+    for key, value in settings.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{where}.{key}: expected a number, got {value!r}")
+        if key == "quantile" and not 0 <= value <= 1:
+            raise ValueError(f"{where}.quantile: expected a share in [0, 1], got {value!r}")
+    return dict(settings)
+
+
+def apply_rule_filters(
+    corpus: ParallelCorpus,
+    src_lang: str,
+    tgt_lang: str,
+    config: FilterConfig | dict[str, Any],
+    lid: LanguagePredictor | None = None,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Normalise every pair and run the configured filters; return the decision table.
+
+    Each filter runs over the pairs still kept (so the first failing filter
+    gives the reason, and batched filters such as language ID see whole
+    columns). ``lid`` is the language identifier for ``language_id``;
+    without it, that filter's ``model`` path is loaded. Pairs dropped at
+    ingest as invalid UTF-8 appear as rejected rows with reason
+    ``invalid_utf8``. ``progress`` shows tqdm bars (default: for large inputs).
+    """
+    if isinstance(config, dict):
+        config = FilterConfig.from_dict(config)
+    show = len(corpus) >= _PROGRESS_MIN_PAIRS if progress is None else progress
+    srcs, tgts = _normalize_columns(corpus, src_lang, tgt_lang, config.normalize, show)
+    reasons: list[str] = [""] * len(srcs)
+    active = list(range(len(srcs)))
+    for name, params in config.filters:
+        rule = build_filter(name, params, src_lang, tgt_lang, _identifier_for(name, params, lid))
+        active = _run_filter(rule, active, srcs, tgts, reasons, show)
+    decisions = pd.DataFrame(
+        {
+            "line": np.asarray(corpus.line_numbers, dtype=np.int64),
+            "src": srcs,
+            "tgt": tgts,
+            "kept": [reason == "" for reason in reasons],
+            "reason": reasons,
+        }
+    )
+    return _with_invalid_lines(decisions, corpus.invalid_utf8_lines)
+
+
+def _normalize_columns(corpus, src_lang, tgt_lang, settings, show) -> tuple[list[str], list[str]]:
+    """Normalise both sides (or only validate the languages when normalisation is off)."""
+    src_norm = normalizer(src_lang, settings["fix_casing"])
+    tgt_norm = normalizer(tgt_lang, settings["fix_casing"])
+    if not settings["enabled"]:
+        return list(corpus.src), list(corpus.tgt)
+    bar = tqdm(total=len(corpus), desc="normalize", unit="pair", disable=not show)
+    srcs: list[str] = []
+    tgts: list[str] = []
+    chunk = 10_000  # progress granularity
+    for start in range(0, len(corpus), chunk):
+        stop = min(start + chunk, len(corpus))
+        srcs.extend(map(src_norm, corpus.src[start:stop]))
+        tgts.extend(map(tgt_norm, corpus.tgt[start:stop]))
+        bar.update(stop - start)
+    bar.close()
+    return srcs, tgts
+
+
+def _identifier_for(name: str, params: dict[str, Any], lid):
+    """The language identifier for ``language_id``: the caller's, else one loaded from ``model``."""
+    if name != "language_id" or lid is not None or not params.get("model"):
+        return lid
+    from algharb.demo.lid import LanguageIdentifier  # fastText is only needed here
+
+    return LanguageIdentifier(params["model"])
+
+
+def _run_filter(rule, active: list[int], srcs, tgts, reasons: list[str], show: bool) -> list[int]:
+    """Run one filter over the active pairs in chunks; record reasons; return the survivors."""
+    survivors: list[int] = []
+    chunk = 50_000
+    bar = tqdm(total=len(active), desc=rule.name, unit="pair", disable=not show)
+    for start in range(0, len(active), chunk):
+        indices = active[start : start + chunk]
+        found = rule.check_batch([srcs[i] for i in indices], [tgts[i] for i in indices])
+        for index, reason in zip(indices, found):
+            if reason:
+                reasons[index] = reason
+            else:
+                survivors.append(index)
+        bar.update(len(indices))
+    bar.close()
+    return survivors
+
+
+def _with_invalid_lines(decisions: pd.DataFrame, invalid_lines: list[int]) -> pd.DataFrame:
+    """Add rejected rows for lines dropped at ingest, keeping file order."""
+    if not invalid_lines:
+        return decisions
+    invalid = pd.DataFrame(
+        {
+            "line": np.asarray(invalid_lines, dtype=np.int64),
+            "src": "",
+            "tgt": "",
+            "kept": False,
+            "reason": INVALID_UTF8,
+        }
+    )
+    merged = pd.concat([decisions, invalid], ignore_index=True)
+    return merged.sort_values("line", kind="stable").reset_index(drop=True)
+
+
+def apply_qe_threshold(
+    decisions: pd.DataFrame,
+    scores: Sequence[float] | np.ndarray,
+    threshold: float | None = None,
+    *,
+    quantile: float | None = None,
+) -> pd.DataFrame:
+    """Reject kept pairs whose QE score is low; return a new table with a ``qe_score`` column.
+
+    ``scores`` are aligned with the kept rows, in table order (a length
+    mismatch raises). ``threshold``: reject scores below it. ``quantile``:
+    reject the lowest share of the kept pairs. Rejected rows get reason
+    ``qe``; rows rejected earlier keep their reason and a NaN score.
+    """
+    _check_columns(decisions)
+    kept_rows = np.flatnonzero(decisions["kept"].to_numpy(dtype=bool))
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 1 or scores.size != kept_rows.size:
+        raise ValueError(f"qe: got {scores.size} scores for {kept_rows.size} kept pairs; they must match")
+    rejected = qe_cutoff(scores, threshold=threshold, quantile=quantile)
+    result = decisions.copy()
+    all_scores = np.full(len(result), np.nan)
+    all_scores[kept_rows] = scores
+    result["qe_score"] = all_scores
+    rejected_rows = kept_rows[rejected]
+    result.loc[result.index[rejected_rows], "kept"] = False
+    result.loc[result.index[rejected_rows], "reason"] = QE_REASON
+    return result
+
+
+def apply_qe_config(decisions: pd.DataFrame, scores, config: FilterConfig) -> pd.DataFrame:
+    """Apply the ``qe`` section of ``config`` (threshold or quantile); error if it is empty."""
+    if not config.qe:
+        raise ValueError("qe: the config has no qe threshold or quantile")
+    return apply_qe_threshold(decisions, scores, config.qe.get("threshold"), quantile=config.qe.get("quantile"))
+
+
+def _check_columns(decisions: pd.DataFrame) -> None:
+    missing = [column for column in COLUMNS if column not in decisions.columns]
+    if missing:
+        raise ValueError(f"decision table lacks column(s) {', '.join(missing)}")
+
+
+def funnel(decisions: pd.DataFrame) -> pd.DataFrame:
+    """Summarise a decision table: pairs in, pairs removed per reason, pairs out.
+
+    Columns ``step`` and ``pairs`` (plus ``share`` of the input). Reasons
+    are listed most frequent first; ``pairs_in - sum(removed) == pairs_out``.
+    """
+    _check_columns(decisions)
+    total = len(decisions)
+    removed = decisions.loc[~decisions["kept"], "reason"].value_counts()
+    removed = sorted(removed.items(), key=lambda item: (-item[1], item[0]))
+    rows = [("pairs_in", total)]
+    rows += [(f"removed:{reason}", int(count)) for reason, count in removed]
+    rows += [("pairs_out", int(decisions["kept"].sum()))]
+    table = pd.DataFrame(rows, columns=["step", "pairs"])
+    table["share"] = table["pairs"] / total if total else 0.0
+    return table
+
+
+def write_decisions(
+    decisions: pd.DataFrame,
+    kept_src: str | os.PathLike,
+    kept_tgt: str | os.PathLike,
+    rejected_tsv: str | os.PathLike,
+    decisions_tsv: str | os.PathLike,
+) -> None:
+    """Write the kept pairs (two line-aligned files), the rejected pairs and the full table.
+
+    ``rejected_tsv`` has columns line, reason, src, tgt; ``decisions_tsv``
+    has every column of the table. Both have a header row and plain tab
+    separation (no quoting); a tab or line break inside a field is an error.
+    Every file is written atomically.
+    """
+    _check_columns(decisions)
+    kept = decisions[decisions["kept"]]
+    _write_plain(kept_src, kept["src"])
+    _write_plain(kept_tgt, kept["tgt"])
+    rejected = decisions.loc[~decisions["kept"], ["line", "reason", "src", "tgt"]]
+    write_tsv(rejected_tsv, rejected)
+    write_tsv(decisions_tsv, decisions)
+
+
+def _write_plain(path: str | os.PathLike, lines) -> None:
+    with atomic_write(path) as handle:
+        for row, line in enumerate(lines, 1):
+            if "\n" in line or "\r" in line:
+                raise ValueError(f"{path}: line {row} contains a line break")
+            handle.write(line + "\n")
+
+
+def write_tsv(path: str | os.PathLike, table: pd.DataFrame) -> None:
+    """Write ``table`` as header + tab-separated rows without quoting, atomically."""
+    columns = list(table.columns)
+    with atomic_write(path) as handle:
+        handle.write("\t".join(columns) + "\n")
+        for row_no, row in enumerate(table.itertuples(index=False, name=None), 2):
+            fields = [_format_field(value) for value in row]
+            for column, value in zip(columns, fields):
+                if "\t" in value or "\n" in value or "\r" in value:
+                    raise ValueError(f"{path}:{row_no}: column {column!r} contains a tab or line break")
+            handle.write("\t".join(fields) + "\n")
+
+
+def _format_field(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, float) and np.isnan(value):
+        return ""
+    return str(value)
+
+
+def read_decisions(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a decision table written by :func:`write_decisions` (errors name file and line)."""
+    # newline="\n": a stray carriage return inside a field must not split the row.
+    with open(path, encoding="utf-8", newline="\n") as handle:
+        header = handle.readline().rstrip("\n").split("\t")
+        _check_header(path, header)
+        rows = []
+        for line_no, line in enumerate(handle, 2):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != len(header):
+                raise ValueError(f"{path}:{line_no}: {len(fields)} fields, header has {len(header)}")
+            rows.append(fields)
+    table = pd.DataFrame(rows, columns=header)
+    lines = pd.to_numeric(table["line"], errors="coerce")
+    _reject_bad_values(path, table["line"], lines.isna(), "an integer")
+    flags = table["kept"].map({"1": True, "0": False})
+    _reject_bad_values(path, table["kept"], flags.isna(), "1 or 0")
+    table["line"] = lines.astype(np.int64)
+    table["kept"] = flags.astype(bool)
+    if "qe_score" in table:
+        # An empty score means the pair never reached QE.
+        raw = table["qe_score"]
+        scores = pd.to_numeric(raw.mask(raw == ""), errors="coerce")
+        _reject_bad_values(path, raw, scores.isna() & (raw != ""), "a number or empty")
+        table["qe_score"] = scores.astype(float)
+    return table
+
+
+def _reject_bad_values(path, raw: pd.Series, bad: pd.Series, expected: str) -> None:
+    """Raise naming file, line and column for the first row flagged in ``bad``."""
+    rows = np.flatnonzero(bad.to_numpy(dtype=bool))
+    if rows.size:
+        row = rows[0]
+        raise ValueError(f"{path}:{row + 2}: column {raw.name!r} is {raw.iloc[row]!r}, expected {expected}")
+
+
+def _check_header(path, header: list[str]) -> None:
+    missing = [column for column in COLUMNS if column not in header]
+    if missing:
+        raise ValueError(f"{path}:1: header lacks column(s) {', '.join(missing)}")

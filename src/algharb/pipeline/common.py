@@ -1,0 +1,43 @@
+"""Helpers shared by the file-level steps."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ..io import read_lines
+from ..models import model_reference
+
+log = logging.getLogger(__name__)
+
+
+def read_parallel_lines(src_path, tgt_path) -> tuple[list[str], list[str]]:
+    """Two line-aligned files; different lengths are an error naming both."""
+    sources, targets = read_lines(src_path), read_lines(tgt_path)
+    if len(sources) != len(targets):
+        raise ValueError(f"{src_path} has {len(sources)} lines but {tgt_path} has {len(targets)}")
+    return sources, targets
+
+
+def read_nonempty_lines(path) -> list[str]:
+    lines = read_lines(path)
+    if not lines:
+        raise ValueError(f"{path} is empty")
+    return lines
+
+
+def comet_scorer(spec: dict, batch_size: int = 64, threads: int = 1, gpus: int | None = None):
+    """A CometScorer for a config model entry; uses a GPU when one is visible."""
+    from ..metrics.comet import CometScorer
+
+    if gpus is None:
+        import torch
+
+        gpus = 1 if torch.cuda.is_available() else 0
+    return CometScorer(model_reference(spec), batch_size=batch_size, gpus=gpus, threads=threads)
+
+
+def ensure_parent(path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

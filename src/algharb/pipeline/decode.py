@@ -1,0 +1,118 @@
+"""Decoding steps: greedy baselines, candidate pools, hybrid MBR scores, selection."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ..decode.align import ALIGNERS
+from ..decode.mbr import hybrid_select, utility_matrices
+from ..generation import Sampling, load_backend
+from ..io import read_jsonl, write_jsonl, write_lines
+from ..metrics import triple_utility
+from .common import comet_scorer, read_nonempty_lines
+
+log = logging.getLogger(__name__)
+
+
+def translate_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: str,
+                   sampling: dict, threads: int = 1) -> int:
+    """One translation per source line (greedy unless the sampling says otherwise)."""
+    sources = read_nonempty_lines(src_path)
+    settings = Sampling.from_dict(sampling)
+    outputs = load_backend(model, threads=threads).translate(sources, src_lang, tgt_lang, settings)
+    return write_lines(out_path, [_one_line(texts[0]) for texts in outputs])
+
+
+def _one_line(text: str) -> str:
+    # A model may emit a newline; the output file is line-aligned with the source.
+    return " ".join(text.split())
+
+
+def candidates_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: str, n: int,
+                    sampling: dict, seed: int, threads: int = 1) -> int:
+    """N sampled candidates per source, as JSONL with the sampling settings recorded."""
+    sources = read_nonempty_lines(src_path)
+    settings = Sampling.from_dict({"seed": seed, **sampling, "n": n})
+    outputs = load_backend(model, threads=threads).translate(sources, src_lang, tgt_lang, settings)
+    rows = (
+        {
+            "id": i,
+            "src": src,
+            "candidates": [_one_line(c) for c in cands],
+            "sampling": settings.as_dict(),
+            "model": model.get("path", model.get("hub")),
+        }
+        for i, (src, cands) in enumerate(zip(sources, outputs))
+    )
+    return write_jsonl(out_path, rows)
+
+
+def hybrid_scores_file(candidates_path, out_path, tgt_lang: str, utility_model: dict, mbr: dict,
+                       align: dict, reference_path=None, seed: int = 0, threads: int = 1) -> int:
+    """Save, per source, the N×N utility matrix and the N alignment scores.
+
+    Selection (and any λ sweep) then needs no model call.
+    """
+    rows = read_jsonl(candidates_path)
+    if not rows:
+        raise ValueError(f"{candidates_path} holds no candidates")
+    utility_name = mbr.get("utility", "comet")
+    scorer = (
+        comet_scorer(utility_model, batch_size=mbr.get("batch_size", 64), threads=threads)
+        if utility_name == "comet"
+        else None
+    )
+    utility = triple_utility(utility_name, lang=tgt_lang, comet_scorer=scorer)
+    matrices = utility_matrices([r["src"] for r in rows], [r["candidates"] for r in rows], utility)
+    alignments = _alignment_scores(rows, align, reference_path, seed)
+    out = []
+    for row, matrix, align_scores in zip(rows, matrices, alignments):
+        out.append({**row, "utility": np.round(matrix, 6).tolist(), "align": align_scores,
+                    "utility_name": utility_name, "align_backend": align.get("backend", "none")})
+    return write_jsonl(out_path, out)
+
+
+def _alignment_scores(rows, align: dict, reference_path, seed: int) -> list[list[float] | None]:
+    backend = align.get("backend", "none")
+    if backend == "none":
+        return [None] * len(rows)
+    if backend not in ALIGNERS:
+        raise ValueError(f"unknown alignment backend {backend!r}; choose one of {['none', *ALIGNERS]}")
+    reference = read_jsonl(reference_path)[: align.get("reference_pairs", 10000)] if reference_path else []
+    aligner = ALIGNERS[backend](
+        [r["src"] for r in reference],
+        [r["tgt"] for r in reference],
+        symmetrize_mode=align.get("symmetrize", "intersection"),
+        seed=seed,
+    )
+    flat_src = [r["src"] for r in rows for _ in r["candidates"]]
+    flat_hyp = [c for r in rows for c in r["candidates"]]
+    flat = aligner.score(flat_src, flat_hyp)
+    scores, offset = [], 0
+    for row in rows:
+        scores.append([round(s, 6) for s in flat[offset : offset + len(row["candidates"])]])
+        offset += len(row["candidates"])
+    return scores
+
+
+def hybrid_select_file(scores_path, hyp_path, selections_path, lam: float, mbr: dict) -> int:
+    """Pick one candidate per source with S_MBR + λ·S_align and write the output."""
+    rows = read_jsonl(scores_path)
+    selections, hyps = [], []
+    for row in rows:
+        choice = select_row(row, lam, mbr)
+        hyps.append(row["candidates"][choice.index])
+        kept = {k: v for k, v in row.items() if k not in ("utility", "align")}
+        selections.append({**kept, "selected": hyps[-1], "index": choice.index, "mbr": choice.mbr,
+                           "align": choice.align, "hybrid": choice.hybrid, "lambda": lam})
+    write_jsonl(selections_path, selections)
+    return write_lines(hyp_path, hyps)
+
+
+def select_row(row: dict, lam: float, mbr: dict):
+    align = None if row.get("align") is None else np.asarray(row["align"])
+    return hybrid_select(np.asarray(row["utility"]), align, lam,
+                         include_self=mbr.get("include_self", False),
+                         aggregate=mbr.get("aggregate", "mean"))

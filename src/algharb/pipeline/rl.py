@@ -1,0 +1,65 @@
+"""RL data steps: sample RL sources, build candidate pools, score them with QE."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from ..generation import Sampling, load_backend
+from ..io import read_jsonl, read_lines, write_jsonl, write_lines
+from .common import comet_scorer, read_nonempty_lines
+
+log = logging.getLogger(__name__)
+
+
+def sample_rl_sources(in_path, out_path, n: int, seed: int, exclude_paths=()) -> int:
+    """Up to ``n`` distinct source sentences (seeded), never a test-set source."""
+    excluded = {line for path in exclude_paths for line in read_lines(path)}
+    seen, candidates = set(), []
+    for line in read_nonempty_lines(in_path):
+        text = " ".join(line.split())
+        if text and text not in excluded and text not in seen:
+            seen.add(text)
+            candidates.append(text)
+    if len(candidates) < n:
+        log.warning("%s: only %d usable sources for the %d requested", in_path, len(candidates), n)
+    chosen = random.Random(seed).sample(candidates, min(n, len(candidates)))
+    return write_lines(out_path, chosen)
+
+
+def build_pool(sources_path, out_path, src_lang: str, tgt_lang: str, policy: dict, teacher: dict | None,
+               pool: dict, seed: int, threads: int = 1) -> int:
+    """Per source: ``samples`` translations of the policy + (optionally) one of the teacher."""
+    sources = read_nonempty_lines(sources_path)
+    sampling = Sampling.from_dict({"seed": seed, **pool.get("sampling", {}), "n": pool.get("samples", 8)})
+    own = load_backend(policy, threads=threads).translate(sources, src_lang, tgt_lang, sampling)
+    teacher_out = [[] for _ in sources]
+    if pool.get("include_teacher", True) and teacher is not None:
+        greedy = Sampling(n=1, temperature=0.0, max_new_tokens=sampling.max_new_tokens,
+                          batch_size=sampling.batch_size)
+        teacher_out = load_backend(teacher, threads=threads).translate(sources, src_lang, tgt_lang, greedy)
+    rows = []
+    for i, (src, samples, taught) in enumerate(zip(sources, own, teacher_out)):
+        candidates = [{"text": _clean(t), "origin": "self"} for t in samples]
+        candidates += [{"text": _clean(t), "origin": "teacher"} for t in taught]
+        rows.append({"id": f"{src_lang}-{tgt_lang}-{i}", "src": src, "src_lang": src_lang,
+                     "tgt_lang": tgt_lang, "candidates": candidates})
+    return write_jsonl(out_path, rows)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def score_pool(pool_path, out_path, model: dict, batch_size: int = 64, threads: int = 1) -> int:
+    """Attach a QE score to every candidate of every pool row."""
+    rows = read_jsonl(pool_path)
+    flat_src = [r["src"] for r in rows for _ in r["candidates"]]
+    flat_mt = [c["text"] for r in rows for c in r["candidates"]]
+    scores = comet_scorer(model, batch_size=batch_size, threads=threads).score(flat_src, flat_mt)
+    position = 0
+    for row in rows:
+        for cand in row["candidates"]:
+            cand["qe"] = round(float(scores[position]), 6)
+            position += 1
+    return write_jsonl(out_path, rows)

@@ -1,0 +1,78 @@
+"""Plots for the Snakemake report (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ..io import atomic_path  # noqa: E402
+
+
+def _save(fig, path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
+def metric_bars(scores: pd.DataFrame, metrics: list[str], path) -> None:
+    """One panel per metric: each system's score averaged over directions."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.5), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        means = scores[scores["metric"] == metric].groupby("system", sort=False)["score"].mean()
+        ax.bar(range(len(means)), means.values, color="#4C72B0")
+        ax.set_xticks(range(len(means)), means.index, rotation=30, ha="right")
+        ax.set_title(metric)
+        low = means.min()
+        ax.set_ylim(max(0, low - (means.max() - low) * 2 - 1), means.max() + 1)
+        for i, v in enumerate(means.values):
+            ax.text(i, v, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
+    fig.suptitle("Ablation: average over directions")
+    _save(fig, path)
+
+
+def funnel_bars(funnels: dict[str, pd.DataFrame], path) -> None:
+    """Pairs removed by each filter, per direction (horizontal stacked bars)."""
+    fig, ax = plt.subplots(figsize=(8, 0.8 + 0.6 * len(funnels)))
+    stages = []
+    for frame in funnels.values():
+        stages += [s for s in frame["stage"] if s not in stages]
+    left = {pair: 0 for pair in funnels}
+    colors = plt.get_cmap("tab20").colors
+    for k, stage in enumerate(stages):
+        widths = []
+        for pair, frame in funnels.items():
+            match = frame.loc[frame["stage"] == stage, "pairs"]
+            widths.append(int(match.iloc[0]) if len(match) else 0)
+        ax.barh(list(funnels), widths, left=[left[p] for p in funnels], label=stage, color=colors[k % 20])
+        for pair, w in zip(funnels, widths):
+            left[pair] += w
+    ax.set_xlabel("sentence pairs")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=4, fontsize=8)
+    ax.set_title("Cleaning funnel: kept pairs and removals by filter")
+    _save(fig, path)
+
+
+def training_curves(logs: dict[str, list[dict]], path) -> None:
+    """Loss per stage, and the dynamic stage's w(t), rewards and KL loss."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for stage, rows in logs.items():
+        steps = [r["step"] for r in rows if "loss" in r]
+        losses = [r["loss"] for r in rows if "loss" in r]
+        if steps:
+            axes[0].plot(steps, losses, label=stage)
+    axes[0].set_xlabel("step")
+    axes[0].set_ylabel("training loss")
+    axes[0].set_yscale("log")
+    axes[0].legend()
+    dynamic = logs.get("dynamic", [])
+    for key in ("w_self", "r_qe", "r_self", "loss_kl", "loss_pref"):
+        points = [(r["step"], r[key]) for r in dynamic if key in r]
+        if points:
+            axes[1].plot(*zip(*points), label=key)
+    axes[1].set_xlabel("step")
+    axes[1].set_title("dynamic multi-reward optimisation")
+    axes[1].legend(fontsize=8)
+    _save(fig, path)

@@ -1,0 +1,387 @@
+"""Pieces shared by the three training stages (SFT, CPO, dynamic rewards).
+
+Every stage follows one contract:
+
+* ``model_dir`` is a Hugging Face model directory (the tiny demo Qwen3 or
+  Qwen3-14B-Base / the previous stage's output);
+* checkpoints go to ``checkpoint_dir``, which lives outside ``out_dir`` so that
+  Snakemake's removal of an incomplete output does not delete them; a rerun
+  resumes from the newest complete checkpoint there;
+* the finished model and tokenizer appear in ``out_dir`` in one rename
+  (:func:`algharb.io.atomic_path`), together with ``train_log.jsonl``, one JSON
+  row per optimizer step;
+* hyperparameters come as a dict; unknown keys are an error (a typo in the
+  config must not silently fall back to a default).
+
+The paper trains every phase with a global batch of 64 and Adam (β1 0.9, β2
+0.99). ``global_batch_size`` is split into per-device batch × gradient
+accumulation × WORLD_SIZE, so the same config gives the same optimisation on
+one GPU or eight.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from transformers import AutoTokenizer, PreTrainedTokenizerBase, TrainerCallback
+
+from algharb.io import atomic_path
+from algharb.prompts import completion_messages, translation_messages
+
+LOG_NAME = "train_log.jsonl"
+ADAPTER_SUBDIR = "adapter"
+POOL_KEYS = ("id", "src", "src_lang", "tgt_lang", "candidates")
+CANDIDATE_KEYS = ("text", "origin", "qe")
+_CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+
+# Hyperparameters every stage understands; each stage adds its own on top.
+COMMON_DEFAULTS: dict[str, Any] = {
+    "seed": 0,
+    "learning_rate": 1e-5,
+    "lr_scheduler_type": "cosine",
+    "warmup_ratio": 0.03,
+    "warmup_steps": 0,  # > 0 overrides warmup_ratio
+    "max_steps": None,  # None: train for `num_epochs` instead
+    "num_epochs": 1.0,
+    "global_batch_size": 64,
+    "per_device_batch_size": 8,
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.99,
+    "weight_decay": 0.0,
+    "max_grad_norm": 1.0,
+    "max_length": 1024,
+    "save_steps": 200,
+    "save_total_limit": 2,
+    "bf16": False,
+    "gradient_checkpointing": False,
+    "deepspeed": None,  # path to a DeepSpeed JSON config, passed to TrainingArguments
+    "model_dtype": "auto",  # dtype the weights are loaded in ("auto": as saved)
+    "attn_implementation": None,  # None: the model's default (sdpa)
+    "eos_token": "<|im_end|>",  # the chat template's end of turn; generation stops there
+    "threads": 1,  # torch CPU threads; None leaves torch's default
+}
+
+LORA_DEFAULTS: dict[str, Any] = {
+    "lora_r": 64,
+    "lora_alpha": 128,
+    "lora_target_modules": "all-linear",  # or a list of module names, e.g. ["q_proj", "v_proj"]
+    # dtype the adapter is merged and saved in ("auto": the base's). At lr 1e-6 a
+    # LoRA update can be below bf16's resolution; "float32" keeps it.
+    "merged_dtype": "auto",
+}
+
+
+def resolve_hparams(stage: str, defaults: Mapping[str, Any], hparams: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Defaults overlaid with ``hparams``; an unknown key raises naming the stage and key."""
+    hparams = dict(hparams or {})
+    unknown = sorted(set(hparams) - set(defaults))
+    if unknown:
+        raise ValueError(f"{stage}: unknown hyperparameter(s) {unknown}; known: {sorted(defaults)}")
+    return {**defaults, **hparams}
+
+
+def pool_candidates(row: Mapping[str, Any], index: int) -> list[Mapping[str, Any]]:
+    """A candidate-pool row's candidates, after checking its keys and that every QE is a finite number.
+
+    Pool rows look like ``{id, src, src_lang, tgt_lang, candidates: [{text,
+    origin, qe}]}``; ``index`` only serves the error message.
+    """
+    missing = [key for key in POOL_KEYS if key not in row]
+    if missing:
+        raise ValueError(f"pool row {index} lacks {missing}; each row needs {list(POOL_KEYS)}")
+    for position, candidate in enumerate(row["candidates"]):
+        absent = [key for key in CANDIDATE_KEYS if key not in candidate]
+        if absent:
+            raise ValueError(f"pool row {row['id']!r} candidate {position} lacks {absent}")
+        qe = candidate["qe"]
+        if isinstance(qe, bool) or not isinstance(qe, (int, float)) or not math.isfinite(qe):
+            raise ValueError(f"pool row {row['id']!r} candidate {position} qe must be a finite number, got {qe!r}")
+    return list(row["candidates"])
+
+
+def world_size() -> int:
+    """Number of training processes, from the launcher's WORLD_SIZE (1 when absent)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def gradient_accumulation_steps(global_batch_size: int, per_device_batch_size: int, n_processes: int) -> int:
+    """Accumulation steps so that per-device batch × accumulation × processes = global batch."""
+    per_step = per_device_batch_size * n_processes
+    if global_batch_size < 1 or per_device_batch_size < 1:
+        raise ValueError(
+            f"global_batch_size={global_batch_size} and per_device_batch_size={per_device_batch_size} must be ≥ 1"
+        )
+    if global_batch_size % per_step:
+        raise ValueError(
+            f"global_batch_size={global_batch_size} is not divisible by per_device_batch_size="
+            f"{per_device_batch_size} × WORLD_SIZE={n_processes}"
+        )
+    return global_batch_size // per_step
+
+
+def check_model_dir(model_dir: str | os.PathLike) -> Path:
+    """The model directory as a Path; a clear error if it is not a HF model directory."""
+    path = Path(model_dir)
+    if not path.is_dir():
+        raise FileNotFoundError(f"model_dir {path} does not exist")
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"model_dir {path} has no config.json; expected a Hugging Face model directory")
+    return path
+
+
+def set_threads(threads: int | None) -> None:
+    """Cap torch's CPU threads (the demo shares a small machine); None leaves the default."""
+    if threads is not None:
+        torch.set_num_threads(int(threads))
+
+
+def load_tokenizer(model_dir: str | os.PathLike, eos_token: str | None) -> PreTrainedTokenizerBase:
+    """The model's tokenizer with ``eos_token`` as its eos (the chat template's end of turn).
+
+    Qwen3-14B-Base ships ``<|endoftext|>`` as eos although its chat template
+    closes turns with ``<|im_end|>``; training on ``<|im_end|>`` as eos makes the
+    fine-tuned model stop at the end of its answer.
+    """
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    if eos_token is not None:
+        if eos_token not in tokenizer.get_vocab():
+            raise ValueError(f"eos_token {eos_token!r} is not in the vocabulary of {model_dir}")
+        tokenizer.eos_token = eos_token
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if not tokenizer.chat_template:
+        raise ValueError(f"the tokenizer in {model_dir} has no chat template")
+    return tokenizer
+
+
+def prompt_and_completion(
+    tokenizer: PreTrainedTokenizerBase, row: Mapping[str, Any], translation: str
+) -> tuple[str, str]:
+    """Chat-rendered prompt and assistant turn for ``translation`` of ``row["src"]``.
+
+    The completion is cut right after the eos token: the template's trailing
+    newline would otherwise follow it, and TRL's CPO trainer then appends a
+    second eos. The scored sequence thus ends where generation stops.
+    """
+    prompt_messages = translation_messages(row["src"], row["src_lang"], row["tgt_lang"])
+    prompt = tokenizer.apply_chat_template(prompt_messages, tokenize=False, add_generation_prompt=True)
+    full = tokenizer.apply_chat_template(prompt_messages + completion_messages(translation), tokenize=False)
+    if not full.startswith(prompt):
+        raise ValueError("the chat template renders the prompt differently on its own and before an answer")
+    completion = full[len(prompt) :]
+    end = completion.rfind(tokenizer.eos_token)
+    if end >= 0:
+        completion = completion[: end + len(tokenizer.eos_token)]
+    return prompt, completion
+
+
+def training_arguments_kwargs(hp: Mapping[str, Any], checkpoint_dir: str | os.PathLike) -> dict[str, Any]:
+    """Keyword arguments for a ``TrainingArguments`` (or TRL config) from resolved hparams."""
+    accumulation = gradient_accumulation_steps(hp["global_batch_size"], hp["per_device_batch_size"], world_size())
+    if hp["deepspeed"] is not None and not Path(hp["deepspeed"]).is_file():
+        raise FileNotFoundError(f"deepspeed config {hp['deepspeed']} does not exist")
+    if hp["save_steps"] < 1:
+        raise ValueError(f"save_steps must be ≥ 1, got {hp['save_steps']}")
+    return dict(
+        output_dir=str(checkpoint_dir),
+        per_device_train_batch_size=hp["per_device_batch_size"],
+        gradient_accumulation_steps=accumulation,
+        learning_rate=hp["learning_rate"],
+        lr_scheduler_type=hp["lr_scheduler_type"],
+        warmup_ratio=hp["warmup_ratio"],
+        warmup_steps=hp["warmup_steps"],
+        max_steps=-1 if hp["max_steps"] is None else int(hp["max_steps"]),
+        num_train_epochs=hp["num_epochs"],
+        optim="adamw_torch",
+        adam_beta1=hp["adam_beta1"],
+        adam_beta2=hp["adam_beta2"],
+        weight_decay=hp["weight_decay"],
+        max_grad_norm=hp["max_grad_norm"],
+        seed=hp["seed"],
+        data_seed=hp["seed"],
+        bf16=bool(hp["bf16"]),
+        fp16=False,
+        gradient_checkpointing=bool(hp["gradient_checkpointing"]),
+        deepspeed=hp["deepspeed"],
+        save_strategy="steps",
+        save_steps=hp["save_steps"],
+        save_total_limit=hp["save_total_limit"],
+        logging_strategy="steps",
+        logging_steps=1,
+        report_to="none",
+        dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        disable_tqdm=True,  # the per-step rows are printed and logged anyway
+    )
+
+
+def model_init_kwargs(hp: Mapping[str, Any]) -> dict[str, Any]:
+    """``from_pretrained`` arguments for the trained model."""
+    kwargs: dict[str, Any] = {"dtype": hp["model_dtype"]}
+    if hp["attn_implementation"] is not None:
+        kwargs["attn_implementation"] = hp["attn_implementation"]
+    return kwargs
+
+
+def lora_config(hp: Mapping[str, Any]):
+    """A peft ``LoraConfig`` for a causal LM from the lora_* hparams."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=hp["lora_r"],
+        lora_alpha=hp["lora_alpha"],
+        # The preference losses run without dropout (TRL's CPO disables it, and
+        # the dynamic stage must score pairs with the weights it trains).
+        lora_dropout=0.0,
+        target_modules=hp["lora_target_modules"],
+        task_type="CAUSAL_LM",
+        bias="none",
+    )
+
+
+def latest_checkpoint(checkpoint_dir: str | os.PathLike) -> str | None:
+    """Newest complete ``checkpoint-N`` in ``checkpoint_dir``, or None.
+
+    The Trainer writes ``trainer_state.json`` last, so a checkpoint without it
+    was cut short by a kill; such directories are removed so that they can
+    neither be resumed from nor shadow an older complete one.
+    """
+    root = Path(checkpoint_dir)
+    if not root.is_dir():
+        return None
+    complete: list[tuple[int, Path]] = []
+    for child in root.iterdir():
+        match = _CHECKPOINT_RE.match(child.name)
+        if not match or not child.is_dir():
+            continue
+        if (child / "trainer_state.json").is_file():
+            complete.append((int(match.group(1)), child))
+        elif _is_main_process():
+            shutil.rmtree(child, ignore_errors=True)
+    return str(max(complete)[1]) if complete else None
+
+
+def _is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+class JsonlStepLog(TrainerCallback):
+    """Append one JSON row per optimizer step to ``path`` while training runs.
+
+    The live log sits in the checkpoint directory so that it survives a kill
+    with the checkpoints. On resume, rows past the resumed step are dropped
+    (those steps are trained again) and the new rows carry ``resumed_from``.
+    Trainer's ``learning_rate`` is written as ``lr``; other keys pass through;
+    ``elapsed_s`` is the wall time since this (re)start began training.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.resumed_from: int | None = None
+        self.started = time.perf_counter()
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.resumed_from = state.global_step or None
+        self.started = time.perf_counter()
+        kept = [row for row in _read_rows(self.path) if row["step"] <= state.global_step]
+        with open(self.path, "w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(row) + "\n" for row in kept)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs or "loss" not in logs:
+            return
+        row = {"step": state.global_step, "epoch": state.epoch}
+        for key, value in logs.items():
+            row["lr" if key == "learning_rate" else key] = value
+        row["resumed_from"] = self.resumed_from
+        row["elapsed_s"] = round(time.perf_counter() - self.started, 3)
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # a line cut by a kill: everything after it is untrustworthy
+    return rows
+
+
+def train_with_resume(trainer, checkpoint_dir: str | os.PathLike) -> None:
+    """Train, resuming from the newest complete checkpoint in ``checkpoint_dir`` if any."""
+    trainer.train(resume_from_checkpoint=latest_checkpoint(checkpoint_dir))
+
+
+def save_trained_model(trainer, out_dir: str | os.PathLike, checkpoint_dir: str | os.PathLike) -> Path:
+    """Save the trainer's model, tokenizer and step log to ``out_dir`` in one rename.
+
+    Every process calls ``save_model`` (DeepSpeed ZeRO-3 gathers the weights
+    collectively) but only the main process writes.
+    """
+    if not trainer.args.should_save:
+        trainer.save_model(str(out_dir))
+        return Path(out_dir)
+    with atomic_path(out_dir) as tmp:
+        trainer.save_model(str(tmp))
+        shutil.copyfile(Path(checkpoint_dir) / LOG_NAME, tmp / LOG_NAME)
+    return Path(out_dir)
+
+
+def save_merged_model(
+    trainer,
+    base_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    checkpoint_dir: str | os.PathLike,
+    dtype: str = "auto",
+) -> Path:
+    """Save the base model with the trained LoRA adapter merged in, plus the adapter.
+
+    The adapter is saved through the trainer (which handles sharded training),
+    then merged into a fresh copy of the base loaded on CPU, so the merge never
+    has to happen inside a distributed engine. ``dtype`` is the dtype the
+    base is loaded, merged and saved in. ``out_dir/adapter`` keeps the adapter
+    itself.
+    """
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    if not trainer.args.should_save:
+        trainer.save_model(str(Path(out_dir) / ADAPTER_SUBDIR))
+        return Path(out_dir)
+    with atomic_path(out_dir) as tmp:
+        adapter_dir = tmp / ADAPTER_SUBDIR
+        trainer.save_model(str(adapter_dir))
+        base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype, device_map=None)
+        merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
+        tokenizer = trainer.processing_class
+        _align_special_tokens(merged, tokenizer)
+        merged.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        shutil.copyfile(Path(checkpoint_dir) / LOG_NAME, tmp / LOG_NAME)
+    return Path(out_dir)
+
+
+def _align_special_tokens(model, tokenizer: PreTrainedTokenizerBase) -> None:
+    """Make the model's config and generation config stop at the tokenizer's eos and pad with its pad."""
+    model.config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    eos_ids = model.generation_config.eos_token_id
+    eos_ids = [] if eos_ids is None else [eos_ids] if isinstance(eos_ids, int) else list(eos_ids)
+    if tokenizer.eos_token_id not in eos_ids:
+        model.generation_config.eos_token_id = [tokenizer.eos_token_id, *eos_ids]
+    model.config.eos_token_id = tokenizer.eos_token_id

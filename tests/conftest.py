@@ -1,0 +1,80 @@
+"""Shared fixtures: a tiny Qwen3 model and toy translation rows."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma".split()
+
+
+def toy_rows(n: int, seed: int = 0, words: int = 6) -> list[dict]:
+    """``n`` translation rows whose target is the source reversed (qaa→qab) or copied (qab→qaa)."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(n):
+        src = " ".join(rng.choice(WORDS) for _ in range(words))
+        reverse = index % 2 == 0
+        tgt = " ".join(reversed(src.split())) if reverse else src
+        rows.append(
+            {
+                "id": f"r{index}",
+                "src": src,
+                "tgt": tgt,
+                "src_lang": "qaa" if reverse else "qab",
+                "tgt_lang": "qab" if reverse else "qaa",
+            }
+        )
+    return rows
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A 1-layer, hidden-64 Qwen3 with a ~400-token BPE vocabulary, built once per session."""
+    from algharb.demo.lm import build_qwen3, build_tokenizer
+    from algharb.prompts import translation_messages
+
+    root = tmp_path_factory.mktemp("tiny_lm")
+    texts = []
+    for row in toy_rows(200, seed=1):
+        texts.append(row["src"])
+        texts.append(translation_messages(row["src"], row["src_lang"], row["tgt_lang"])[0]["content"])
+    build_tokenizer(texts, root / "tokenizer", vocab_size=400)
+    return build_qwen3(
+        root / "tokenizer",
+        root / "model",
+        hidden_size=64,
+        num_layers=1,
+        num_heads=1,
+        num_kv_heads=1,
+        head_dim=64,
+        seed=0,
+    )
+
+
+# Small, fast training settings shared by the trainer tests.
+TINY_HPARAMS = {"global_batch_size": 8, "per_device_batch_size": 4, "warmup_ratio": 0.0, "max_length": 128}
+TINY_LORA = {"lora_r": 8, "lora_alpha": 16}
+
+
+def toy_pool(rows: list[dict]) -> list[dict]:
+    """Candidate pools: the reference (teacher, QE 0.9), a duplicate of it, and two worse self samples."""
+    return [
+        {
+            "id": row["id"],
+            "src": row["src"],
+            "src_lang": row["src_lang"],
+            "tgt_lang": row["tgt_lang"],
+            "candidates": [
+                {"text": row["tgt"], "origin": "teacher", "qe": 0.9},
+                {"text": row["tgt"], "origin": "self", "qe": 0.9},
+                {"text": row["src"] + " pi", "origin": "self", "qe": 0.4},
+                {"text": "rho", "origin": "self", "qe": 0.1},
+            ],
+        }
+        for row in rows
+    ]

@@ -1,0 +1,45 @@
+import pandas as pd
+import pytest
+
+from algharb.io import write_lines
+from algharb.metrics.sacre import corpus_score, sentence_scores
+from algharb.pipeline.evaluate import ablation_table, collect_scores, evaluate_file
+from algharb.report.tables import write_table
+
+
+def test_sacrebleu_scores_and_signatures():
+    result = corpus_score("chrf", ["the cat sat"], ["the cat sat"])
+    assert result["score"] == pytest.approx(100.0)
+    assert result["signature"].startswith("nrefs:1")
+    assert "tok:zh" in corpus_score("bleu", ["我爱你"], ["我爱你"], "zh")["signature"]
+    assert sentence_scores("chrf", ["abc", "xyz"], ["abc", "abc"]) == pytest.approx([1.0, 0.0])
+    with pytest.raises(ValueError, match="2 hypotheses but 1 references"):
+        sentence_scores("chrf", ["a", "b"], ["a"])
+
+
+def test_evaluate_file_and_table(tmp_path):
+    write_lines(tmp_path / "src", ["a b", "c d"])
+    write_lines(tmp_path / "ref", ["x y", "z w"])
+    for system, hyp in [("two_step_sft", ["x", "z"]), ("hybrid_decode", ["x y", "z w"])]:
+        write_lines(tmp_path / f"{system}.txt", hyp)
+        for pair in ("en-qaa", "en-qab"):
+            evaluate_file(tmp_path / "src", tmp_path / "ref", tmp_path / f"{system}.txt",
+                          tmp_path / "eval" / system / f"{pair}.json", ["chrf", "bleu"], "qaa")
+    scores = collect_scores(sorted((tmp_path / "eval").glob("*/*.json")))
+    table = ablation_table(scores, "chrf", ["two_step_sft", "two_step_rl", "hybrid_decode"], ["en-qaa", "en-qab"])
+    assert list(table.index) == ["two_step_sft", "hybrid_decode"]
+    assert list(table.columns) == ["AVG", "en-qaa", "en-qab"]
+    assert table.loc["hybrid_decode", "AVG"] == pytest.approx(100.0)
+    assert table.loc["two_step_sft", "AVG"] < 100
+    write_table(table, tmp_path / "t.tsv", tmp_path / "t.md", tmp_path / "t.tex", caption="chrF")
+    assert pd.read_csv(tmp_path / "t.tsv", sep="\t", index_col=0).shape == (2, 3)
+    assert "| system" in (tmp_path / "t.md").read_text()
+    assert "\\begin{table}" in (tmp_path / "t.tex").read_text()
+
+
+def test_hypothesis_count_must_match(tmp_path):
+    write_lines(tmp_path / "src", ["a", "b"])
+    write_lines(tmp_path / "ref", ["a", "b"])
+    write_lines(tmp_path / "hyp", ["a"])
+    with pytest.raises(ValueError, match="hyp has 1 lines but the test set"):
+        evaluate_file(tmp_path / "src", tmp_path / "ref", tmp_path / "hyp", tmp_path / "o.json", ["chrf"], "x")
