@@ -2,11 +2,12 @@
 
 import json
 import re
+from pathlib import Path
 
 from algharb.config import validate_config
 from algharb.prompts import split_pair
 
-validate_config(config, source=", ".join(workflow.configfiles) or "config")
+validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
 
 PAIRS = config["pairs"]
 SOURCE_LANGS = sorted({split_pair(p)[0] for p in PAIRS})
@@ -87,6 +88,38 @@ def eval_files(wildcards=None):
 def as_json(value):
     """Params are passed to scripts as plain values; JSON keeps them hashable."""
     return json.dumps(value, sort_keys=True)
+
+
+DEMO_WORLD = "results/demo/world"
+DEMO_MODELS = "results/demo/models"
+
+
+def demo_world_files():
+    files = [f"{DEMO_WORLD}/lid/train.txt", f"{DEMO_WORLD}/lid/valid.txt"]
+    for pair in PAIRS:
+        s, t = split_pair(pair)
+        base = f"{DEMO_WORLD}/{pair}"
+        files += [
+            f"{base}/raw/train.{s}",
+            f"{base}/raw/train.{t}",
+            f"{base}/raw/noise_labels.tsv",
+        ]
+        for split in ("dev", "test", "teacher", "metric"):
+            files += [f"{base}/{split}.{s}", f"{base}/{split}.{t}"]
+    files += [f"{DEMO_WORLD}/rl/{lang}.txt" for lang in SOURCE_LANGS]
+    return files
+
+
+def demo_split(split):
+    """Both sides of one clean split of every pair."""
+    files = []
+    for pair in PAIRS:
+        s, t = split_pair(pair)
+        files += [
+            f"{DEMO_WORLD}/{pair}/{split}.{s}",
+            f"{DEMO_WORLD}/{pair}/{split}.{t}",
+        ]
+    return files
 
 
 def get_final_output():

@@ -14,6 +14,9 @@ rule translate_baseline:
         "results/benchmarks/decode/{system}/{pair}.tsv"
     wildcard_constraints:
         system="|".join(SYSTEM_MODEL),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
@@ -22,9 +25,6 @@ rule translate_baseline:
             "backend": config["decode"].get("backend", "transformers"),
         },
         sampling=as_json(config["decode"]["baseline_sampling"]),
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     script:
         "../scripts/translate.py"
 
@@ -39,6 +39,9 @@ rule candidates:
         "logs/decode/candidates_{pair}.log",
     benchmark:
         "results/benchmarks/decode/candidates_{pair}.tsv"
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
@@ -49,9 +52,6 @@ rule candidates:
         n=config["decode"]["candidates"]["n"],
         sampling=as_json(config["decode"]["candidates"].get("sampling", {})),
         seed=config["seed"],
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     script:
         "../scripts/candidates.py"
 
@@ -67,15 +67,15 @@ rule hybrid_scores:
         "logs/decode/scores_{pair}.log",
     benchmark:
         "results/benchmarks/decode/scores_{pair}.tsv"
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     params:
         tgt_lang=tgt_lang,
         utility_model=model_spec("utility"),
         mbr=config["decode"]["mbr"],
         align=config["decode"]["align"],
         seed=config["seed"],
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     script:
         "../scripts/hybrid_scores.py"
 
@@ -88,11 +88,11 @@ rule hybrid_select:
         selections="results/decode/{pair}/selected.jsonl",
     log:
         "logs/decode/select_{pair}.log",
-    params:
-        lam=config["decode"]["lambda"],
-        mbr=config["decode"]["mbr"],
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    params:
+        lam=config["decode"]["lambda"],
+        mbr=config["decode"]["mbr"],
     script:
         "../scripts/hybrid_select.py"

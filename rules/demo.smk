@@ -3,44 +3,19 @@
 # Only reached when the config points at results/demo/...
 
 
-DEMO_WORLD = "results/demo/world"
-DEMO_MODELS = "results/demo/models"
-
-
-def demo_world_files():
-    files = [f"{DEMO_WORLD}/lid/train.txt", f"{DEMO_WORLD}/lid/valid.txt"]
-    for pair in PAIRS:
-        s, t = split_pair(pair)
-        base = f"{DEMO_WORLD}/{pair}"
-        files += [f"{base}/raw/train.{s}", f"{base}/raw/train.{t}", f"{base}/raw/noise_labels.tsv"]
-        for split in ("dev", "test", "teacher", "metric"):
-            files += [f"{base}/{split}.{s}", f"{base}/{split}.{t}"]
-    files += [f"{DEMO_WORLD}/rl/{lang}.txt" for lang in SOURCE_LANGS]
-    return files
-
-
-def demo_split(split):
-    """Both sides of one clean split of every pair."""
-    files = []
-    for pair in PAIRS:
-        s, t = split_pair(pair)
-        files += [f"{DEMO_WORLD}/{pair}/{split}.{s}", f"{DEMO_WORLD}/{pair}/{split}.{t}"]
-    return files
-
-
 rule demo_world:
     output:
         demo_world_files(),
     log:
         "logs/demo/world.log",
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
     params:
         world=as_json(config.get("demo", {}).get("world", {})),
         pairs=PAIRS,
         seed=config["seed"],
-        out_dir=DEMO_WORLD,
-    conda:
-        "../envs/algharb.yaml"
-    threads: 1
+        out_dir=lambda wc, output: str(Path(output[0]).parents[1]),
     script:
         "../scripts/demo_world.py"
 
@@ -52,11 +27,11 @@ rule demo_tokenizer:
         directory(f"{DEMO_MODELS}/tokenizer"),
     log:
         "logs/demo/tokenizer.log",
-    params:
-        vocab_size=config.get("demo", {}).get("tokenizer", {}).get("vocab_size", 1500),
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    params:
+        vocab_size=config.get("demo", {}).get("tokenizer", {}).get("vocab_size", 1500),
     script:
         "../scripts/demo_tokenizer.py"
 
@@ -68,12 +43,12 @@ rule demo_base_model:
         directory(f"{DEMO_MODELS}/base"),
     log:
         "logs/demo/base_model.log",
-    params:
-        architecture=as_json(config.get("demo", {}).get("base_model", {})),
-        seed=config["seed"],
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    params:
+        architecture=as_json(config.get("demo", {}).get("base_model", {})),
+        seed=config["seed"],
     script:
         "../scripts/demo_base_model.py"
 
@@ -88,14 +63,14 @@ rule demo_teacher:
         "logs/demo/teacher.log",
     benchmark:
         "results/benchmarks/demo_teacher.tsv"
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     params:
         hparams=as_json(config.get("demo", {}).get("teacher", {})),
         pairs=PAIRS,
         seed=config["seed"],
         checkpoint_dir=checkpoint_dir("demo_teacher"),
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     script:
         "../scripts/demo_teacher.py"
 
@@ -109,12 +84,12 @@ rule demo_lid:
         accuracy=f"{DEMO_MODELS}/lid_accuracy.json",
     log:
         "logs/demo/lid.log",
-    params:
-        options=as_json(config.get("demo", {}).get("lid", {})),
-        seed=config["seed"],
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    params:
+        options=as_json(config.get("demo", {}).get("lid", {})),
+        seed=config["seed"],
     script:
         "../scripts/demo_lid.py"
 
@@ -126,11 +101,11 @@ rule demo_comet_encoder:
         directory(f"{DEMO_MODELS}/comet_encoder"),
     log:
         "logs/demo/comet_encoder.log",
-    params:
-        seed=config["seed"],
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    params:
+        seed=config["seed"],
     script:
         "../scripts/demo_comet_encoder.py"
 
@@ -151,6 +126,9 @@ rule demo_comet:
         "results/benchmarks/demo_{standin}.tsv"
     wildcard_constraints:
         standin="|".join(DEMO_COMET_KIND),
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
     params:
         kind=lambda wc: DEMO_COMET_KIND[wc.standin],
         options=as_json(config.get("demo", {}).get("comet", {})),
@@ -158,8 +136,5 @@ rule demo_comet:
         # Each stand-in gets its own seed, so the evaluation metric is not
         # the very model used as MBR utility (no shared blind spots).
         seed=lambda wc: config["seed"] + list(DEMO_COMET_KIND).index(wc.standin),
-    conda:
-        "../envs/algharb.yaml"
-    threads: 1
     script:
         "../scripts/demo_comet.py"

@@ -12,6 +12,9 @@ rule distill:
         "logs/distill/{pair}.log",
     benchmark:
         "results/benchmarks/distill/{pair}.tsv"
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
@@ -19,8 +22,5 @@ rule distill:
         max_pairs=config["distill"].get("max_pairs_per_direction", 800000),
         sampling=as_json(config["distill"].get("sampling", {})),
         seed=config["seed"],
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     script:
         "../scripts/distill.py"

@@ -11,14 +11,16 @@ from algharb.data.clean import (
     apply_rule_filters,
     funnel,
     read_decisions,
+    write_decision_jsonl,
     write_decisions,
 )
 from algharb.data.ingest import ParallelCorpus, read_parallel
+from algharb.io import read_jsonl
 
 ALL_FILTERS = {
     "filters": [
-        {"length": {"min_length": 1, "max_length": 50}},
-        {"length_ratio": {"max_ratio": 3.0}},
+        {"length": {"min": 1, "max": 50}},
+        {"length_ratio": {"max": 3.0}},
         "non_alphabetic",
         "copy",
         "duplicate",
@@ -109,41 +111,59 @@ def test_config_unknown_keys_are_named():
         FilterConfig.from_dict({"filter": []})
     with pytest.raises(ValueError, match="'lenght'"):
         FilterConfig.from_dict({"filters": ["lenght"]})
-    with pytest.raises(ValueError, match=r"filters\[0\].length.*'maximum'"):
+    with pytest.raises(ValueError, match=r"filters\[0\].*'maximum'"):
         FilterConfig.from_dict({"filters": [{"length": {"maximum": 3}}]})
+    with pytest.raises(ValueError, match=r"clean.filters.length.*'maximum'"):
+        FilterConfig.from_dict({"filters": {"length": {"maximum": 3}}})
     with pytest.raises(ValueError, match="'lowercase'"):
         FilterConfig.from_dict({"normalize": {"lowercase": True}})
     with pytest.raises(ValueError, match="not both"):
         FilterConfig.from_dict({"qe": {"threshold": 0.5, "quantile": 0.1}})
+    with pytest.raises(ValueError, match="clean.qe.quantile"):
+        FilterConfig.from_dict({"qe": {"mode": "quantile", "threshold": 0.5}})
     with pytest.raises(ValueError, match="more than once"):
         FilterConfig.from_dict({"filters": ["copy", "copy"]})
+    with pytest.raises(ValueError, match=r"per_pair.en-zh.copy.*'max'"):
+        FilterConfig.from_dict({"filters": {"copy": {}}, "per_pair": {"en-zh": {"copy": {"max": 1}}}}, "en-zh")
 
 
-def test_config_direction_overrides_merge():
-    data = {
-        "filters": [{"length_ratio": {"max_ratio": 2.0}}, "copy", "duplicate"],
-        "qe": {"threshold": 0.7},
-        "directions": {
-            "en-zh": {
-                "filters": {"length_ratio": {"unit": "chars"}, "copy": False, "non_alphabetic": {"max_share": 0.4}},
-                "qe": {"quantile": 0.2},
-                "normalize": {"fix_casing": True},
-            }
+def test_workflow_config_shape():
+    """The ``clean`` section as config/config.yaml writes it: a mapping, mode-based QE."""
+    clean = {
+        "filters": {
+            "length": {"min": 1, "max": 200, "unit": "auto"},
+            "length_ratio": {"max": 2.5, "unit": "auto"},
+            "non_alphabetic": {"max_share": 0.3},
+            "copy": {},
+            "duplicate": None,
+            "language_id": {"min_prob": 0.5},
         },
+        "qe": {"mode": "threshold", "threshold": 0.55, "quantile": 0.1, "batch_size": 64},
+    }
+    config = FilterConfig.from_dict(clean)
+    assert config.filter_names == ["length", "length_ratio", "non_alphabetic", "copy", "duplicate", "language_id"]
+    assert config.filters[5] == ("language_id", {"min_prob": 0.5})
+    assert config.qe == {"threshold": 0.55}
+
+
+def test_per_pair_overrides_replace_drop_and_append():
+    data = {
+        "filters": {"length_ratio": {"max": 2.0, "unit": "chars"}, "copy": {}, "duplicate": {}},
+        "per_pair": {"en-zh": {"length_ratio": {"max": 4.0}, "copy": False, "non_alphabetic": {"max_share": 0.4}}},
     }
     en_zh = FilterConfig.from_dict(data, "en-zh")
     assert en_zh.filters == [
-        ("length_ratio", {"max_ratio": 2.0, "unit": "chars"}),
+        ("length_ratio", {"max": 4.0}),
         ("duplicate", {}),
         ("non_alphabetic", {"max_share": 0.4}),
     ]
-    assert en_zh.qe == {"quantile": 0.2}
-    assert en_zh.normalize["fix_casing"] is True
-    en_de = FilterConfig.from_dict(data, "en-de")
-    assert en_de.filter_names == ["length_ratio", "copy", "duplicate"]
-    assert en_de.qe == {"threshold": 0.7}
-    with pytest.raises(ValueError, match=r"directions.en-zh.*'filtres'"):
-        FilterConfig.from_dict({"directions": {"en-zh": {"filtres": {}}}}, "en-zh")
+    assert FilterConfig.from_dict(data, "en-de").filter_names == ["length_ratio", "copy", "duplicate"]
+
+
+def test_dict_config_applies_the_pair_overrides():
+    config = {"filters": ["copy"], "per_pair": {"en-zh": {"copy": False}}}
+    assert decide(config=config)["kept"].all()
+    assert not apply_rule_filters(ParallelCorpus.from_pairs([("Hi", "Hi")]), "en", "de", config)["kept"].any()
 
 
 # --- QE ----------------------------------------------------------------------------------------
@@ -169,7 +189,7 @@ def test_qe_scores_must_align_with_kept_rows():
 
 
 def test_qe_from_config():
-    config = FilterConfig.from_dict({"qe": {"quantile": 0.5}})
+    config = FilterConfig.from_dict({"qe": {"mode": "quantile", "quantile": 0.5}})
     assert (apply_qe_config(decide(), [0.9, 0.2, 0.75], config)["reason"] == "qe").sum() == 1
     with pytest.raises(ValueError, match="no qe"):
         apply_qe_config(decide(), [0.9, 0.2, 0.75], FilterConfig())
@@ -181,10 +201,10 @@ def test_qe_from_config():
 def test_funnel_sums():
     result = apply_qe_threshold(decide(), [0.9, 0.2, 0.75], threshold=0.7)
     table = funnel(result)
-    counts = dict(zip(table["step"], table["pairs"]))
+    counts = dict(zip(table["stage"], table["pairs"]))
     assert counts["pairs_in"] == len(EN_ZH)
     assert counts["pairs_out"] == 2
-    removed = sum(pairs for step, pairs in counts.items() if step.startswith("removed:"))
+    removed = sum(pairs for stage, pairs in counts.items() if stage.startswith("removed:"))
     assert counts["pairs_in"] - removed == counts["pairs_out"]
     assert counts["removed:qe"] == 1 and counts["removed:copy"] == 1
 
@@ -202,6 +222,22 @@ def test_write_and_read_decisions(tmp_path):
     back = read_decisions(paths[3])
     pd.testing.assert_frame_equal(back, result, check_dtype=False)
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_write_decision_jsonl(tmp_path):
+    (tmp_path / "s.en").write_bytes(b"Hello there\n\xff\nGood morning\nGood morning\n")
+    (tmp_path / "t.ru").write_bytes("Привет\nПока\nДоброе утро\nДоброе утро\n".encode())
+    decisions = apply_rule_filters(read_parallel(tmp_path / "s.en", tmp_path / "t.ru"), "en", "ru", ALL_FILTERS)
+    decisions = apply_qe_threshold(decisions, [0.8, 0.9], threshold=0.5)
+    counts = write_decision_jsonl(decisions, tmp_path / "clean.jsonl", tmp_path / "rejected.jsonl", "en", "ru")
+    assert counts == (2, 1)
+    clean = read_jsonl(tmp_path / "clean.jsonl")
+    assert clean[0] == {
+        "line": 1, "src": "Hello there", "tgt": "Привет", "src_lang": "en", "tgt_lang": "ru", "qe_score": 0.8
+    }
+    rejected = read_jsonl(tmp_path / "rejected.jsonl")
+    assert [(row["line"], row["reason"]) for row in rejected] == [(4, "duplicate")]  # line 2 had no text
+    assert "qe_score" not in rejected[0]
 
 
 def test_write_refuses_tabs_in_fields(tmp_path):

@@ -74,3 +74,20 @@ def test_generated_paths_need_not_exist_yet(demo):
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_schema_trainer_keys_are_the_trainers_hyperparameters():
+    """The schema documents exactly the keys each trainer accepts (no drift)."""
+    from algharb.config import load_schema
+    from algharb.train.cpo import CPO_DEFAULTS
+    from algharb.train.dynamic import DYNAMIC_DEFAULTS
+    from algharb.train.sft import SFT_DEFAULTS
+
+    props = load_schema()["properties"]
+    set_by_workflow = {"seed", "threads"}
+    sft = set(props["sft"]["properties"]["step1"]["properties"])
+    cpo = set(props["rl"]["properties"]["cpo"]["properties"]) - {"margin"}
+    dynamic = set(props["rl"]["properties"]["dynamic"]["properties"])
+    assert sft == set(SFT_DEFAULTS) - set_by_workflow
+    assert cpo == set(CPO_DEFAULTS) - set_by_workflow
+    assert dynamic == set(DYNAMIC_DEFAULTS) - set_by_workflow

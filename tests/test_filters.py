@@ -53,7 +53,7 @@ def test_length_counts_characters_for_unspaced_and_tokens_for_spaced():
 
 
 def test_length_rejects_empty_and_too_long_sides():
-    rule = LengthFilter("en", "zh", min_length=1, max_length=5)
+    rule = LengthFilter("en", "zh", min=1, max=5)
     assert rule.check("", "你好") == "length:src"
     assert rule.check("Hello", "") == "length:tgt"
     assert rule.check("one two three four five six", "一二三") == "length:src"
@@ -61,7 +61,7 @@ def test_length_rejects_empty_and_too_long_sides():
 
 
 def test_length_limit_for_chinese_is_in_word_equivalents():
-    rule = LengthFilter("en", "zh", max_length=10)
+    rule = LengthFilter("en", "zh", max=10)
     assert rule.check("Short.", "短" * 15) is None  # 15 chars = 10 words
     assert rule.check("Short.", "短" * 16) == "length:tgt"
 
@@ -73,33 +73,33 @@ JA_EN = ("Thank you very much for your help.", "手伝っていただき、本�
 
 
 def test_chinese_and_japanese_translations_pass_the_ratio():
-    assert LengthRatioFilter("en", "zh", max_ratio=2.0).check(*ZH_EN) is None
-    assert LengthRatioFilter("en", "ja", max_ratio=2.0).check(*JA_EN) is None
-    assert LengthRatioFilter("ja", "zh", max_ratio=2.0).check("私は学生です。", "我是学生。") is None
-    assert LengthRatioFilter("en", "ko", max_ratio=2.0).check("I love you", "사랑해요") is None
+    assert LengthRatioFilter("en", "zh", max=2.0).check(*ZH_EN) is None
+    assert LengthRatioFilter("en", "ja", max=2.0).check(*JA_EN) is None
+    assert LengthRatioFilter("ja", "zh", max=2.0).check("私は学生です。", "我是学生。") is None
+    assert LengthRatioFilter("en", "ko", max=2.0).check("I love you", "사랑해요") is None
 
 
 def test_latin_runs_and_numbers_in_chinese_count_as_words():
     assert make_length_counter("zh", "auto")("iPhone 12的价格") == pytest.approx(2 + 3 / 1.5)
-    rule = LengthRatioFilter("en", "zh", max_ratio=1.5)
+    rule = LengthRatioFilter("en", "zh", max=1.5)
     assert rule.check("The iPhone 15 costs 7999 yuan", "iPhone 15售价7999元") is None
 
 
 def test_raw_character_ratio_would_wrongly_reject_chinese():
-    assert LengthRatioFilter("en", "zh", max_ratio=2.0, unit="chars").check(*ZH_EN) == "length_ratio"
+    assert LengthRatioFilter("en", "zh", max=2.0, unit="chars").check(*ZH_EN) == "length_ratio"
 
 
 def test_length_ratio_rejects_mismatched_pairs():
-    rule = LengthRatioFilter("en", "cs", max_ratio=3.0)
+    rule = LengthRatioFilter("en", "cs", max=3.0)
     assert rule.check("Hello", "Toto je úplně jiná a velmi dlouhá věta o ničem") == "length_ratio"
     assert rule.check("Good morning to you all", "Dobré ráno všem") is None
     assert rule.check("Hello", "") == "length_ratio"
     assert rule.check("", "") is None  # left to the length filter
-    assert LengthRatioFilter("en", "zh", max_ratio=3.0).check("Yes", "好的，我明白了，我们明天再详细讨论这个问题吧。") == "length_ratio"
+    assert LengthRatioFilter("en", "zh", max=3.0).check("Yes", "好的，我明白了，我们明天再详细讨论这个问题吧。") == "length_ratio"
 
 
 def test_chars_per_word_override():
-    rule = LengthRatioFilter("en", "zh", max_ratio=2.0, chars_per_word={"zh": 0.5})
+    rule = LengthRatioFilter("en", "zh", max=2.0, chars_per_word={"zh": 0.5})
     assert rule.check(*ZH_EN) == "length_ratio"  # 14 chars now count as 28 words
 
 
@@ -168,8 +168,9 @@ def test_language_id_checks_both_sides_in_order():
 
 def test_language_id_probability_threshold_and_label_override():
     unsure = ScriptIdentifier(probability=0.4)
-    assert LanguageIDFilter("en", "ru", unsure, src_min_prob=0.5).check("Hello", "Привет") == "language_id:src"
-    assert LanguageIDFilter("en", "ru", unsure, src_min_prob=0.3, tgt_min_prob=0.3).check("Hello", "Привет") is None
+    assert LanguageIDFilter("en", "ru", unsure, min_prob=0.5).check("Hello", "Привет") == "language_id:src"
+    assert LanguageIDFilter("en", "ru", unsure, min_prob=0.3).check("Hello", "Привет") is None
+    assert LanguageIDFilter("en", "ru", unsure, min_prob=0.3, tgt_min_prob=0.5).check("Hello", "Привет") == "language_id:tgt"
     rule = LanguageIDFilter("en", "uk", ScriptIdentifier(), tgt_label="ru")
     assert rule.check("Hello", "Привіт") is None
 
@@ -189,8 +190,8 @@ def test_build_filter_reports_unknown_names_and_keys():
         build_filter("lenght", {}, "en", "de")
     with pytest.raises(ValueError, match="'max_len'"):
         build_filter("length", {"max_len": 3}, "en", "de")
-    with pytest.raises(ValueError, match="length_ratio.max_ratio"):
-        build_filter("length_ratio", {"max_ratio": "high"}, "en", "de")
+    with pytest.raises(ValueError, match="length_ratio.max"):
+        build_filter("length_ratio", {"max": "high"}, "en", "de")
     with pytest.raises(ValueError, match="length.unit"):
         build_filter("length", {"unit": "bytes"}, "en", "de")
     with pytest.raises(ValueError, match="language identifier"):

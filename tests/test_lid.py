@@ -105,6 +105,6 @@ def test_language_id_filter_with_a_real_model_path(lid_files):
             ("we were going to see friends", "the house is big"),
         ]
     )
-    config = {"filters": [{"language_id": {"model": str(model), "src_min_prob": 0.3, "tgt_min_prob": 0.3}}]}
+    config = {"filters": [{"language_id": {"model": str(model), "min_prob": 0.3}}]}
     decisions = apply_rule_filters(corpus, "en", "cs", config)
     assert decisions["reason"].tolist() == ["", "language_id:src", "language_id:tgt"]

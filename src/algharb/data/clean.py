@@ -14,28 +14,31 @@ qe_score   (after :func:`apply_qe_threshold`) the score of pairs that reached QE
 Rejected pairs are kept in the table with their reason: a later stage has a
 teacher model re-translate them.
 
-A config (YAML/JSON already parsed into a dict) looks like::
+A config is the workflow's ``clean`` section (YAML/JSON parsed into a dict)::
 
-    normalize: {fix_casing: false}
     filters:                      # run in this order; first failure wins
-      - length: {min_length: 1, max_length: 200}
-      - length_ratio: {max_ratio: 3.0}
-      - non_alphabetic: {max_share: 0.6}
-      - copy: {}
-      - duplicate: {}
-      - language_id: {src_min_prob: 0.5, tgt_min_prob: 0.5, model: lid.bin}
-    qe: {threshold: 0.7}          # or {quantile: 0.1}
-    directions:                   # optional per-direction overrides
-      en-zh:
-        filters: {length_ratio: {max_ratio: 4.0}, copy: false}
-        qe: {quantile: 0.2}
+      length: {min: 1, max: 200, unit: auto}
+      length_ratio: {max: 2.5}
+      non_alphabetic: {max_share: 0.5}
+      copy: {}
+      duplicate: {}
+      language_id: {min_prob: 0.5}
+    per_pair:                     # optional, per direction
+      en-zh_CN:
+        length_ratio: {max: 3.0}  # replaces that filter's options
+        copy: false               # drops the filter
+    qe: {mode: threshold, threshold: 0.55, batch_size: 64}   # or mode: quantile, quantile: 0.1
+    normalize: {fix_casing: false}
 
-Filter parameters and defaults are listed in :mod:`algharb.data.filters`.
+``filters`` may also be a list of ``{name: options}`` entries (or bare
+names). A ``per_pair`` entry replaces a filter's options wholesale, as
+``{**filters, **per_pair[pair]}`` does; a filter new to the list is appended.
+Filter options and defaults are listed in :mod:`algharb.data.filters`.
 """
 
 from __future__ import annotations
 
-import copy
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -47,15 +50,16 @@ from tqdm import tqdm
 from algharb.data.filters import FILTERS, LanguagePredictor, build_filter, qe_cutoff
 from algharb.data.ingest import ParallelCorpus
 from algharb.data.normalize import normalizer
-from algharb.io import atomic_write
+from algharb.io import atomic_write, write_jsonl
 
 INVALID_UTF8 = "invalid_utf8"
 QE_REASON = "qe"
 COLUMNS = ["line", "src", "tgt", "kept", "reason"]
 
-_TOP_KEYS = ("normalize", "filters", "qe", "directions")
+_TOP_KEYS = ("filters", "per_pair", "qe", "normalize")
 _NORMALIZE_DEFAULTS = {"enabled": True, "fix_casing": False}
-_QE_KEYS = ("threshold", "quantile")
+_QE_KEYS = ("mode", "threshold", "quantile", "batch_size")  # batch_size is the scorer's
+_QE_MODES = ("threshold", "quantile")
 _PROGRESS_MIN_PAIRS = 100_000  # below this a progress bar is noise
 
 
@@ -63,9 +67,9 @@ _PROGRESS_MIN_PAIRS = 100_000  # below this a progress bar is noise
 class FilterConfig:
     """Validated cleaning settings for one direction.
 
-    ``filters`` is an ordered list of (filter name, parameters);
-    ``normalize`` holds ``enabled``/``fix_casing``; ``qe`` holds at most one
-    of ``threshold``/``quantile``.
+    ``filters`` is an ordered list of (filter name, options);
+    ``normalize`` holds ``enabled``/``fix_casing``; ``qe`` is empty or holds
+    exactly one of ``threshold``/``quantile``.
     """
 
     filters: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -73,38 +77,25 @@ class FilterConfig:
     qe: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None, direction: str | None = None) -> "FilterConfig":
-        """Parse a config dict, applying ``directions[direction]`` overrides if present.
+    def from_dict(cls, data: dict[str, Any] | None, pair: str | None = None) -> "FilterConfig":
+        """Parse a ``clean`` config, applying ``per_pair[pair]`` if present.
 
-        Unknown keys, filter names and filter parameters raise ``ValueError``
+        Unknown keys, filter names and filter options raise ``ValueError``
         naming them; so do malformed entries.
         """
         data = data or {}
-        _require_mapping("config", data)
-        _reject_unknown("config", data, _TOP_KEYS)
-        overrides = _direction_overrides(data.get("directions") or {}, direction)
-        config = cls(
-            filters=_parse_filter_list(data.get("filters") or []),
-            normalize=_parse_normalize("normalize", data.get("normalize") or {}),
-            qe=_parse_qe("qe", data.get("qe") or {}),
+        _require_mapping("clean", data)
+        _reject_unknown("clean", data, _TOP_KEYS)
+        filters = _parse_filters(data.get("filters") or [])
+        per_pair = data.get("per_pair") or {}
+        _require_mapping("clean.per_pair", per_pair)
+        if pair and per_pair.get(pair):
+            filters = _override_filters(filters, per_pair[pair], f"clean.per_pair.{pair}")
+        return cls(
+            filters=filters,
+            normalize=_parse_normalize("clean.normalize", data.get("normalize") or {}),
+            qe=_parse_qe("clean.qe", data.get("qe") or {}),
         )
-        if overrides:
-            config = config._with_overrides(overrides, f"directions.{direction}")
-        return config
-
-    def _with_overrides(self, overrides: dict[str, Any], where: str) -> "FilterConfig":
-        """Return a copy with one direction's ``normalize``/``filters``/``qe`` overrides merged in."""
-        _reject_unknown(where, overrides, ("normalize", "filters", "qe"))
-        merged = copy.deepcopy(self)
-        if "normalize" in overrides:
-            merged.normalize = _parse_normalize(f"{where}.normalize", {**self.normalize, **overrides["normalize"]})
-        if "qe" in overrides:
-            merged.qe = _parse_qe(f"{where}.qe", overrides["qe"] or {})
-        filter_overrides = overrides.get("filters") or {}
-        _require_mapping(f"{where}.filters", filter_overrides)
-        for name, params in filter_overrides.items():
-            merged.filters = _override_filter(merged.filters, name, params, f"{where}.filters")
-        return merged
 
     @property
     def filter_names(self) -> list[str]:
@@ -123,51 +114,60 @@ def _reject_unknown(where: str, mapping: dict[str, Any], known: Sequence[str]) -
             raise ValueError(f"{where}: unknown key {key!r}; known keys: {', '.join(known)}")
 
 
-def _direction_overrides(directions: dict[str, Any], direction: str | None) -> dict[str, Any]:
-    _require_mapping("directions", directions)
-    overrides = directions.get(direction) if direction else None
-    if overrides is not None:
-        _require_mapping(f"directions.{direction}", overrides)
-    return overrides or {}
+def _parse_filters(entries: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Parse ``{name: options}`` (ordered) or ``[{name: options} | name, ...]``.
 
-
-def _parse_filter_list(entries: Any) -> list[tuple[str, dict[str, Any]]]:
-    """Parse ``[{name: params}, ...]`` (a bare name string means default parameters)."""
-    if not isinstance(entries, list):
-        raise ValueError(f"filters: expected a list, got {type(entries).__name__}")
-    filters = []
-    for position, entry in enumerate(entries):
-        if isinstance(entry, str):
-            entry = {entry: {}}
-        if not isinstance(entry, dict) or len(entry) != 1:
-            raise ValueError(f"filters[{position}]: expected one 'name: {{params}}' mapping, got {entry!r}")
-        (name, params), = entry.items()
-        filters.append((name, _check_filter_params(f"filters[{position}]", name, params)))
-    names = [name for name, _ in filters]
+    Options ``null``/``{}`` mean the defaults; ``false`` leaves the filter out.
+    """
+    if isinstance(entries, dict):
+        items = [(f"clean.filters.{name}", name, options) for name, options in entries.items()]
+    elif isinstance(entries, list):
+        items = [_list_entry(position, entry) for position, entry in enumerate(entries)]
+    else:
+        raise ValueError(f"clean.filters: expected a mapping or a list, got {type(entries).__name__}")
+    names = [name for _, name, _ in items]
     for name in names:
         if names.count(name) > 1:
-            raise ValueError(f"filters: {name!r} is listed more than once")
-    return filters
+            raise ValueError(f"clean.filters: {name!r} is listed more than once")
+    return [(name, _check_filter_options(where, name, options)) for where, name, options in items if options is not False]
 
 
-def _check_filter_params(where: str, name: str, params: Any) -> dict[str, Any]:
-    """Check a filter's name and parameter keys (values are checked when it is built)."""
+def _list_entry(position: int, entry: Any) -> tuple[str, str, Any]:
+    """One list item as (where, name, options)."""
+    where = f"clean.filters[{position}]"
+    if isinstance(entry, str):
+        return where, entry, {}
+    if not isinstance(entry, dict) or len(entry) != 1:
+        raise ValueError(f"{where}: expected a filter name or one 'name: {{options}}' mapping, got {entry!r}")
+    ((name, options),) = entry.items()
+    return where, name, options
+
+
+def _check_filter_options(where: str, name: Any, options: Any) -> dict[str, Any]:
+    """Check a filter's name and option keys (values are checked when it is built)."""
     if name not in FILTERS:
         raise ValueError(f"{where}: unknown filter {name!r}; known filters: {', '.join(FILTERS)}")
-    params = params or {}
-    _require_mapping(f"{where}.{name}", params)
-    _reject_unknown(f"{where}.{name}", params, list(FILTERS[name].DEFAULTS))
-    return dict(params)
+    options = options or {}
+    _require_mapping(f"{where}", options)
+    _reject_unknown(f"{where}", options, list(FILTERS[name].DEFAULTS))
+    return dict(options)
 
 
-def _override_filter(filters, name: str, params: Any, where: str):
-    """Merge ``params`` into filter ``name``; ``false`` removes it; a new filter is appended."""
-    if params is False:
-        return [(n, p) for n, p in filters if n != name]
-    params = _check_filter_params(where, name, params)
-    if name not in [n for n, _ in filters]:
-        return [*filters, (name, params)]
-    return [(n, {**p, **params} if n == name else p) for n, p in filters]
+def _override_filters(filters, overrides: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """Apply one direction's overrides: replace options, drop (``false``) or append filters."""
+    _require_mapping(where, overrides)
+    result = list(filters)
+    for name, options in overrides.items():
+        kept = [(n, o) for n, o in result if n != name]
+        if options is False:
+            result = kept
+            continue
+        checked = _check_filter_options(f"{where}.{name}", name, options)
+        if len(kept) == len(result):
+            result.append((name, checked))
+        else:
+            result = [(n, checked if n == name else o) for n, o in result]
+    return result
 
 
 def _parse_normalize(where: str, settings: Any) -> dict[str, bool]:
@@ -181,16 +181,25 @@ def _parse_normalize(where: str, settings: Any) -> dict[str, bool]:
 
 
 def _parse_qe(where: str, settings: Any) -> dict[str, float]:
+    """Resolve ``mode`` + value (or a lone threshold/quantile) to one ``{mode: value}``."""
     _require_mapping(where, settings)
     _reject_unknown(where, settings, _QE_KEYS)
-    if len(settings) > 1:
-        raise ValueError(f"{where}: give threshold or quantile, not both")
-    for key, value in settings.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{where}.{key}: expected a number, got {value!r}")
-        if key == "quantile" and not 0 <= value <= 1:
-            raise ValueError(f"{where}.quantile: expected a share in [0, 1], got {value!r}")
-    return dict(settings)
+    mode = settings.get("mode")
+    if mode is None:
+        given = [key for key in _QE_MODES if key in settings]
+        if len(given) > 1:
+            raise ValueError(f"{where}: give threshold or quantile (or set mode), not both")
+        if not given:
+            return {}
+        mode = given[0]
+    if mode not in _QE_MODES:
+        raise ValueError(f"{where}.mode: {mode!r} is not one of {', '.join(_QE_MODES)}")
+    value = settings.get(mode)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{where}.{mode}: expected a number for mode {mode!r}, got {value!r}")
+    if mode == "quantile" and not 0 <= value <= 1:
+        raise ValueError(f"{where}.quantile: expected a share in [0, 1], got {value!r}")
+    return {mode: value}
 
 
 def apply_rule_filters(
@@ -209,9 +218,10 @@ def apply_rule_filters(
     without it, that filter's ``model`` path is loaded. Pairs dropped at
     ingest as invalid UTF-8 appear as rejected rows with reason
     ``invalid_utf8``. ``progress`` shows tqdm bars (default: for large inputs).
+    A plain dict config is parsed for pair ``"{src_lang}-{tgt_lang}"``.
     """
     if isinstance(config, dict):
-        config = FilterConfig.from_dict(config)
+        config = FilterConfig.from_dict(config, pair=f"{src_lang}-{tgt_lang}")
     show = len(corpus) >= _PROGRESS_MIN_PAIRS if progress is None else progress
     srcs, tgts = _normalize_columns(corpus, src_lang, tgt_lang, config.normalize, show)
     reasons: list[str] = [""] * len(srcs)
@@ -340,8 +350,9 @@ def _check_columns(decisions: pd.DataFrame) -> None:
 def funnel(decisions: pd.DataFrame) -> pd.DataFrame:
     """Summarise a decision table: pairs in, pairs removed per reason, pairs out.
 
-    Columns ``step`` and ``pairs`` (plus ``share`` of the input). Reasons
-    are listed most frequent first; ``pairs_in - sum(removed) == pairs_out``.
+    Columns ``stage`` ("pairs_in", "removed:<reason>", "pairs_out"),
+    ``pairs`` and ``share`` (of the input). Reasons are listed most frequent
+    first; ``pairs_in - sum(removed) == pairs_out``.
     """
     _check_columns(decisions)
     total = len(decisions)
@@ -350,7 +361,7 @@ def funnel(decisions: pd.DataFrame) -> pd.DataFrame:
     rows = [("pairs_in", total)]
     rows += [(f"removed:{reason}", int(count)) for reason, count in removed]
     rows += [("pairs_out", int(decisions["kept"].sum()))]
-    table = pd.DataFrame(rows, columns=["step", "pairs"])
+    table = pd.DataFrame(rows, columns=["stage", "pairs"])
     table["share"] = table["pairs"] / total if total else 0.0
     return table
 
@@ -376,6 +387,51 @@ def write_decisions(
     rejected = decisions.loc[~decisions["kept"], ["line", "reason", "src", "tgt"]]
     write_tsv(rejected_tsv, rejected)
     write_tsv(decisions_tsv, decisions)
+
+
+def write_decision_jsonl(
+    decisions: pd.DataFrame,
+    clean_jsonl: str | os.PathLike,
+    rejected_jsonl: str | os.PathLike,
+    src_lang: str,
+    tgt_lang: str,
+) -> tuple[int, int]:
+    """Write kept and rejected pairs as JSON lines (atomically); return both counts.
+
+    Rows carry ``line``, ``src``, ``tgt``, ``src_lang``, ``tgt_lang``, the
+    ``reason`` for rejected rows, and ``qe_score`` where one was computed.
+    Invalid-UTF-8 rows have no text to re-translate, so they are left out of
+    the rejected file (the decision table and the funnel still count them).
+    """
+    _check_columns(decisions)
+    rows = _jsonl_rows(decisions, src_lang, tgt_lang)
+    clean = [row for row in rows if row["kept"]]
+    rejected = [row for row in rows if not row["kept"] and row["reason"] != INVALID_UTF8]
+    for row in clean:
+        del row["reason"]
+    for row in clean + rejected:
+        del row["kept"]
+    return write_jsonl(clean_jsonl, clean), write_jsonl(rejected_jsonl, rejected)
+
+
+def _jsonl_rows(decisions: pd.DataFrame, src_lang: str, tgt_lang: str) -> list[dict[str, Any]]:
+    """Plain-Python records of the table (no NaN, no numpy scalars: JSON-ready)."""
+    has_scores = "qe_score" in decisions
+    rows = []
+    for record in decisions.to_dict("records"):
+        row = {
+            "line": int(record["line"]),
+            "src": record["src"],
+            "tgt": record["tgt"],
+            "src_lang": src_lang,
+            "tgt_lang": tgt_lang,
+            "kept": bool(record["kept"]),
+            "reason": record["reason"],
+        }
+        if has_scores and math.isfinite(record["qe_score"]):
+            row["qe_score"] = float(record["qe_score"])
+        rows.append(row)
+    return rows
 
 
 def _write_plain(path: str | os.PathLike, lines) -> None:

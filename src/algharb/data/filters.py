@@ -21,13 +21,17 @@ raw characters would reject most zh-en pairs).
 
 | filter          | reason                         | parameters (defaults)                                   |
 |-----------------|--------------------------------|---------------------------------------------------------|
-| length          | length:src / length:tgt        | min_length=1, max_length=200, unit="auto"               |
-| length_ratio    | length_ratio                   | max_ratio=3.0, unit="auto", chars_per_word={}           |
+| length          | length:src / length:tgt        | min=1, max=200, unit="auto"                             |
+| length_ratio    | length_ratio                   | max=3.0, unit="auto", chars_per_word={}                 |
 | non_alphabetic  | non_alphabetic:src / :tgt      | max_share=0.6                                           |
 | copy            | copy                           | max_overlap=0.8                                         |
 | duplicate       | duplicate                      | (none)                                                  |
-| language_id     | language_id:src / :tgt         | src_min_prob=0.5, tgt_min_prob=0.5, src_label=None,     |
-|                 |                                | tgt_label=None, model=None, batch_size=10000            |
+| language_id     | language_id:src / :tgt         | min_prob=0.5, src_min_prob=None, tgt_min_prob=None,     |
+|                 |                                | src_label=None, tgt_label=None, model=None,             |
+|                 |                                | batch_size=10000                                        |
+
+``unit`` is one of ``auto``, ``chars``, ``tokens``. For language ID,
+``src_min_prob``/``tgt_min_prob`` override ``min_prob`` for one side.
 
 The QE threshold is applied separately, after scoring, by
 :func:`qe_rejections` (reason ``"qe"``).
@@ -53,10 +57,29 @@ _DEFAULT_CHARS_PER_WORD = 2.0  # for an unspaced language missing from the table
 
 _UNITS = ("auto", "chars", "tokens")
 
-# Candidate non-letters: everything that is not a "word" character, plus
-# digits and "_". Python's \w misses combining marks (Devanagari vowel signs,
-# Arabic harakat), so matches are re-checked by Unicode category.
-_NOT_WORD_OR_DIGIT = re.compile(r"[\W\d_]")
+
+def _combining_mark_ranges() -> str:
+    """Regex class body of all combining marks (categories Mn, Mc, Me).
+
+    Scans planes 0, 1 and 14 (where every mark lives), once at import (~50 ms).
+    """
+    ranges: list[str] = []
+    start = None
+    for cp in [*range(0x20000), *range(0xE0000, 0xE1000), -1]:
+        is_mark = cp >= 0 and unicodedata.category(chr(cp)).startswith("M")
+        if is_mark and start is None:
+            start = cp
+        elif not is_mark and start is not None:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+            start = None
+        prev = cp
+    return "".join(ranges)
+
+
+# Non-letters: digits and "_", or anything that is neither a word character,
+# whitespace nor a combining mark. Python's \w misses combining marks
+# (Devanagari vowel signs, Arabic harakat), which belong to their letters.
+_NON_LETTER = re.compile(rf"[\d_]|[^\w\s{_combining_mark_ranges()}]")
 _WORD = re.compile(r"\w+")
 # Runs of ASCII letters/digits inside unspaced text ("iPhone", "2019") are
 # words, not characters: counting their characters would make number- and
@@ -81,13 +104,14 @@ class Filter(abc.ABC):
 
 
 def _check_unit(filter_name: str, unit: str) -> str:
+    """Validate a ``unit`` parameter; the error names the filter."""
     if unit not in _UNITS:
         raise ValueError(f"{filter_name}.unit: {unit!r} is not one of {', '.join(_UNITS)}")
     return unit
 
 
 def _check_number(key: str, value: Any, low: float, high: float = math.inf) -> float:
-    """Validate a numeric parameter; the error names ``key`` (e.g. "length.max_length")."""
+    """Validate a numeric parameter; the error names ``key`` (e.g. "length.max")."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ValueError(f"{key}: expected a number in [{low}, {high}], got {value!r}")
     return float(value)
@@ -107,7 +131,8 @@ def make_length_counter(lang: str, unit: str, chars_per_word: dict[str, float] |
         return lambda text: len(text) - text.count(" ")
     if not is_unspaced(lang):
         return lambda text: len(text.split())
-    table = {**CHARS_PER_WORD, **(chars_per_word or {})}
+    overrides = {base_language(code): value for code, value in (chars_per_word or {}).items()}
+    table = {**CHARS_PER_WORD, **overrides}
     per_word = table.get(base_language(lang), _DEFAULT_CHARS_PER_WORD)
 
     def word_equivalents(text: str) -> float:
@@ -119,18 +144,19 @@ def make_length_counter(lang: str, unit: str, chars_per_word: dict[str, float] |
 
 
 class LengthFilter(Filter):
-    """Reject a side shorter than ``min_length`` or longer than ``max_length`` units.
+    """Reject a side shorter than ``min`` or longer than ``max`` units.
 
     With ``unit: auto`` an unspaced side's word equivalents are rounded up,
     so a one-character Chinese reply still counts as one word.
     """
 
     name = "length"
-    DEFAULTS = {"min_length": 1, "max_length": 200, "unit": "auto"}
+    DEFAULTS = {"min": 1, "max": 200, "unit": "auto"}
 
-    def __init__(self, src_lang: str, tgt_lang: str, min_length=1, max_length=200, unit="auto"):
-        self.min_length = _check_number("length.min_length", min_length, 0)
-        self.max_length = _check_number("length.max_length", max_length, self.min_length)
+    # Parameter names are the config keys, hence min/max shadowing the builtins.
+    def __init__(self, src_lang: str, tgt_lang: str, min=1, max=200, unit="auto"):  # noqa: A002
+        self.min_length = _check_number("length.min", min, 0)
+        self.max_length = _check_number("length.max", max, self.min_length)
         unit = _check_unit("length", unit)
         self.src_length = _rounded_up(make_length_counter(src_lang, unit))
         self.tgt_length = _rounded_up(make_length_counter(tgt_lang, unit))
@@ -144,11 +170,12 @@ class LengthFilter(Filter):
 
 
 def _rounded_up(counter):
+    """Wrap a length counter so fractional word equivalents round up to whole units."""
     return lambda text: math.ceil(counter(text))
 
 
 class LengthRatioFilter(Filter):
-    """Reject pairs whose longer side is more than ``max_ratio`` times the shorter.
+    """Reject pairs whose longer side is more than ``max`` times the shorter.
 
     Lengths are word equivalents with ``unit: auto`` (see module docstring);
     ``chars_per_word`` overrides ``CHARS_PER_WORD`` entries, e.g. ``{zh: 1.4}``.
@@ -157,10 +184,10 @@ class LengthRatioFilter(Filter):
     """
 
     name = "length_ratio"
-    DEFAULTS = {"max_ratio": 3.0, "unit": "auto", "chars_per_word": {}}
+    DEFAULTS = {"max": 3.0, "unit": "auto", "chars_per_word": {}}
 
-    def __init__(self, src_lang: str, tgt_lang: str, max_ratio=3.0, unit="auto", chars_per_word=None):
-        self.max_ratio = _check_number("length_ratio.max_ratio", max_ratio, 1.0)
+    def __init__(self, src_lang: str, tgt_lang: str, max=3.0, unit="auto", chars_per_word=None):  # noqa: A002
+        self.max_ratio = _check_number("length_ratio.max", max, 1.0)
         unit = _check_unit("length_ratio", unit)
         chars_per_word = chars_per_word or {}
         if not isinstance(chars_per_word, dict):
@@ -188,12 +215,7 @@ def non_alphabetic_share(text: str) -> float:
     total = len(text) - text.count(" ")
     if total == 0:
         return 0.0
-    non_letters = sum(
-        1
-        for ch in _NOT_WORD_OR_DIGIT.findall(text)
-        if ch != " " and not unicodedata.category(ch).startswith("M")
-    )
-    return non_letters / total
+    return len(_NON_LETTER.findall(text)) / total
 
 
 class NonAlphabeticFilter(Filter):
@@ -270,7 +292,7 @@ class LanguagePredictor(Protocol):
 
 
 class LanguageIDFilter(Filter):
-    """Reject a side whose predicted language is not its label or is too uncertain.
+    """Reject a side whose predicted language is not its label or is below ``min_prob``.
 
     The expected label is the side's base language code ("zh_CN" -> "zh")
     unless ``src_label``/``tgt_label`` name the identifier's own label (e.g.
@@ -281,8 +303,9 @@ class LanguageIDFilter(Filter):
 
     name = "language_id"
     DEFAULTS = {
-        "src_min_prob": 0.5,
-        "tgt_min_prob": 0.5,
+        "min_prob": 0.5,
+        "src_min_prob": None,
+        "tgt_min_prob": None,
         "src_label": None,
         "tgt_label": None,
         "model": None,
@@ -294,16 +317,22 @@ class LanguageIDFilter(Filter):
         src_lang: str,
         tgt_lang: str,
         identifier: LanguagePredictor,
-        src_min_prob=0.5,
-        tgt_min_prob=0.5,
+        min_prob=0.5,
+        src_min_prob=None,
+        tgt_min_prob=None,
         src_label=None,
         tgt_label=None,
         model=None,
         batch_size=10000,
     ):
         self.identifier = identifier
-        self.src_min_prob = _check_number("language_id.src_min_prob", src_min_prob, 0.0, 1.0)
-        self.tgt_min_prob = _check_number("language_id.tgt_min_prob", tgt_min_prob, 0.0, 1.0)
+        min_prob = _check_number("language_id.min_prob", min_prob, 0.0, 1.0)
+        self.src_min_prob = min_prob if src_min_prob is None else _check_number(
+            "language_id.src_min_prob", src_min_prob, 0.0, 1.0
+        )
+        self.tgt_min_prob = min_prob if tgt_min_prob is None else _check_number(
+            "language_id.tgt_min_prob", tgt_min_prob, 0.0, 1.0
+        )
         self.src_label = src_label or base_language(src_lang)
         self.tgt_label = tgt_label or base_language(tgt_lang)
         self.batch_size = int(_check_number("language_id.batch_size", batch_size, 1))

@@ -51,7 +51,11 @@ LANGUAGE_SCRIPTS: dict[str, str] = {
     "el": "Grek",
     "hy": "Armn",
     "ka": "Geor",
-    **dict.fromkeys("ar fa ur ps ckb".split(), "Arab"),
+    # qaa/qab: ISO 639 private-use codes, here the demo world's invented
+    # Latin-script languages (algharb.demo.world).
+    "qaa": "Latn",
+    "qab": "Latn",
+    **dict.fromkeys("ar arz ary apc acm fa ur ps ckb".split(), "Arab"),
     **dict.fromkeys("he yi".split(), "Hebr"),
     **dict.fromkeys("hi mr ne bho mai sa".split(), "Deva"),
     "bn": "Beng",
@@ -131,6 +135,11 @@ PUNCTUATION_TABLE: dict[str, str] = {
 }
 _PUNCTUATION_TRANSLATION = str.maketrans(PUNCTUATION_TABLE)
 
+# str.translate with a dict table costs microseconds per line even when
+# nothing changes; a regex search first skips it for the common clean line.
+_HAS_CONTROL = re.compile("[" + re.escape("".join(map(chr, _CONTROL_TABLE))) + "]")
+_HAS_FOLDABLE_PUNCTUATION = re.compile("[" + re.escape("".join(PUNCTUATION_TABLE)) + "]")
+
 
 def base_language(lang: str) -> str:
     """Return the lower-case base code of ``lang`` ("zh_CN" -> "zh", "sr-Cyrl" -> "sr")."""
@@ -176,10 +185,11 @@ def normalizer(lang: str, fix_casing: bool = False):
     fix_case = fix_casing and script in CASED_SCRIPTS
 
     def normalize_line(text: str) -> str:
-        text = text.translate(_CONTROL_TABLE)
+        if _HAS_CONTROL.search(text):
+            text = text.translate(_CONTROL_TABLE)
         if not text.isascii():
             text = _compatibility_normalize(text, base)
-            if fold_punctuation:
+            if fold_punctuation and _HAS_FOLDABLE_PUNCTUATION.search(text):
                 text = text.translate(_PUNCTUATION_TRANSLATION)
         text = " ".join(text.split())
         return fix_all_caps(text) if fix_case else text

@@ -20,7 +20,6 @@ reference translations and loads them through the same backend
        <out_dir>/hparams.yaml
        <out_dir>/checkpoints/model.ckpt
        <out_dir>/encoder/          tokenizer, config and trained encoder weights
-       <out_dir>/data/train.csv    the examples it was trained on
        <out_dir>/data/heldout.csv  held-out examples (whole reference groups)
        <out_dir>/validation.json   held-out Pearson / Kendall / Spearman
 """
@@ -156,13 +155,15 @@ def make_graded_examples(
     n_examples: int,
     corruption_weights: Mapping[str, float] | None = None,
     chrf_weight: float = 0.5,
+    chrf_beta: float = 1.0,
 ) -> pd.DataFrame:
     """Graded candidates built from clean ``(source, reference)`` pairs.
 
     Each row takes a random pair and a random corruption of its reference (see
     ``DEFAULT_CORRUPTION_WEIGHTS``) and is labelled with :func:`graded_label`,
     so the reference itself scores 1.0 and copies of the source or unrelated
-    sentences score near 0. Columns: ``src, mt, ref, score, corruption``.
+    sentences score near 0. Columns: ``src, mt, ref, score, corruption``
+    (the kind of candidate, for analysis; COMET reads only the first four).
     Deterministic for a given ``seed``.
     """
     pairs = _checked_pairs(pairs)
@@ -192,21 +193,24 @@ def make_graded_examples(
                 "src": source,
                 "mt": candidate,
                 "ref": reference,
-                "score": graded_label(candidate, reference, chrf_weight),
+                "score": graded_label(candidate, reference, chrf_weight, chrf_beta),
                 "corruption": kind,
             }
         )
     return pd.DataFrame(rows, columns=["src", "mt", "ref", "score", "corruption"])
 
 
-def graded_label(candidate: str, reference: str, chrf_weight: float = 0.5) -> float:
+def graded_label(candidate: str, reference: str, chrf_weight: float = 0.5, chrf_beta: float = 1.0) -> float:
     """Quality in [0, 1]: ``chrf_weight`` · chrF/100 + (1 − ``chrf_weight``) · word F1.
 
-    chrF alone rates a reference with appended garbage above a one-word
-    omission (all reference character n-grams are still there); word-level F1
-    punishes the extra words, chrF keeps partial credit for near-miss words.
+    chrF keeps partial credit for near-miss words (wrong endings); word-level
+    F1 charges every missing or extra word. Standard chrF (β = 2) weights
+    recall twice as much as precision and so rates a reference with appended
+    garbage above a one-word omission; ``chrf_beta = 1`` charges additions
+    (hallucinations) and omissions alike, as MQM counts both as accuracy errors.
     """
-    return chrf_weight * _chrf(candidate, reference) + (1.0 - chrf_weight) * word_f1(candidate, reference)
+    chrf = _chrf(candidate, reference, chrf_beta)
+    return chrf_weight * chrf + (1.0 - chrf_weight) * word_f1(candidate, reference)
 
 
 def word_f1(candidate: str, reference: str) -> float:
@@ -221,16 +225,16 @@ def word_f1(candidate: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def _chrf(candidate: str, reference: str) -> float:
+def _chrf(candidate: str, reference: str, beta: float) -> float:
+    """Sentence chrF in [0, 1] (sacrebleu; character 6-grams, no word n-grams)."""
     from sacrebleu.metrics import CHRF
 
-    global _CHRF
-    if _CHRF is None:
-        _CHRF = CHRF()
-    return _CHRF.sentence_score(candidate, [reference]).score / 100.0
+    if beta not in _CHRF_BY_BETA:
+        _CHRF_BY_BETA[beta] = CHRF(beta=beta)
+    return _CHRF_BY_BETA[beta].sentence_score(candidate, [reference]).score / 100.0
 
 
-_CHRF = None
+_CHRF_BY_BETA: dict = {}
 
 
 def _checked_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -381,6 +385,10 @@ STANDIN_CLASSES = {
     "ref": "regression_metric",
     "unified": "unified_metric",
 }
+# Optimizer steps (batch 32) that fit ~2.5 CPU-minutes on one thread at the
+# demo size (hidden 128 x 2 layers, ~20k examples of ~15 words): a reference-
+# based step encodes three segments, a unified step three concatenations.
+DEFAULT_MAX_STEPS = {"qe": 1200, "ref": 800, "unified": 300}
 
 
 def train_standin(
@@ -389,7 +397,7 @@ def train_standin(
     encoder_dir: str | Path,
     out_dir: str | Path,
     seed: int = 0,
-    max_steps: int = 1200,
+    max_steps: int | None = None,
     max_epochs: int = 100,
     max_seconds: float | None = None,
     batch_size: int = 32,
@@ -409,9 +417,10 @@ def train_standin(
     ``examples`` has columns ``src, mt, ref, score`` (see
     :func:`make_graded_examples`); whole reference groups are held out, so the
     reported correlations are on sentences never seen in training. Training
-    stops after ``max_steps`` optimizer steps, ``max_epochs`` epochs or
-    ``max_seconds`` wall-clock seconds, whichever comes first. Returns the
-    summary also written to ``out_dir/validation.json``.
+    stops after ``max_steps`` optimizer steps (default: ``DEFAULT_MAX_STEPS``
+    of the kind), ``max_epochs`` epochs or ``max_seconds`` wall-clock
+    seconds, whichever comes first; only the step limit is reproducible.
+    Returns the summary also written to ``out_dir/validation.json``.
     """
     import pytorch_lightning as ptl
     import torch
@@ -422,23 +431,27 @@ def train_standin(
     encoder_dir = _checked_encoder_dir(encoder_dir)
     train_rows, heldout_rows = split_heldout(_checked_examples(examples), heldout_fraction, seed)
     out_dir = Path(out_dir)
+    max_steps = DEFAULT_MAX_STEPS[kind] if max_steps is None else max_steps
 
     torch.set_num_threads(threads)
     ptl.seed_everything(seed, workers=False, verbose=False)
     with atomic_path(out_dir) as tmp:
-        data_dir = tmp / "data"
-        data_dir.mkdir(parents=True)
-        train_rows.to_csv(data_dir / "train.csv", index=False)
-        heldout_rows.to_csv(data_dir / "heldout.csv", index=False)
+        # COMET's setup() reads the training CSV named in its hparams; it is
+        # scratch (the examples are reproducible from their seed), so it lives
+        # beside the model directory and is deleted with the temporary folder.
+        train_csv = tmp.parent / "train.csv"
+        train_rows.to_csv(train_csv, index=False)
+        (tmp / "data").mkdir(parents=True)
+        heldout_rows.to_csv(tmp / "data" / "heldout.csv", index=False)
         shutil.copytree(encoder_dir, tmp / ENCODER_DIRNAME)
 
         hparams = _model_hparams(
-            kind, tmp, batch_size, encoder_learning_rate, learning_rate, list(hidden_sizes), dropout
+            kind, tmp, train_csv, batch_size, encoder_learning_rate, learning_rate, list(hidden_sizes), dropout
         )
         model = str2model[STANDIN_CLASSES[kind]](**hparams)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         trainer = _fit(model, train_rows, seed, max_steps, max_epochs, max_seconds, batch_size, progress)
-        train_seconds = time.perf_counter() - started
+        train_seconds, train_cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
 
         summary = {
             "kind": kind,
@@ -448,6 +461,8 @@ def train_standin(
             "heldout_examples": len(heldout_rows),
             "steps": int(trainer.global_step),
             "train_seconds": round(train_seconds, 1),
+            "train_cpu_seconds": round(train_cpu_seconds, 1),
+            "threads": threads,
             **_heldout_correlations(model, heldout_rows, kind, batch_size),
         }
         _save_model(trainer, model, tmp, out_dir.resolve())
@@ -495,6 +510,7 @@ def _checked_examples(examples: pd.DataFrame) -> pd.DataFrame:
 def _model_hparams(
     kind: str,
     model_dir: Path,
+    train_csv: Path,
     batch_size: int,
     encoder_learning_rate: float,
     learning_rate: float,
@@ -523,7 +539,7 @@ def _model_hparams(
         "loss": "mse",
         "dropout": dropout,
         "batch_size": batch_size,
-        "train_data": [str(model_dir / "data" / "train.csv")],
+        "train_data": [str(train_csv)],
         "validation_data": [],
         "hidden_sizes": hidden_sizes,
         "activations": "Tanh",
@@ -622,7 +638,7 @@ def _save_model(trainer, model, tmp_dir: Path, final_dir: Path) -> None:
     import yaml
 
     model.hparams["pretrained_model"] = str(final_dir / ENCODER_DIRNAME)
-    model.hparams["train_data"] = [str(final_dir / "data" / "train.csv")]
+    model.hparams["train_data"] = []  # the training CSV was scratch
     model.hparams["validation_data"] = []
     checkpoint = tmp_dir / CHECKPOINT_RELPATH
     checkpoint.parent.mkdir(parents=True)

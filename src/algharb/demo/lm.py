@@ -119,7 +119,7 @@ def build_qwen3(
         bos_token_id=None,
         eos_token_id=eos_id,
         pad_token_id=pad_id,
-        torch_dtype=dtype,
+        dtype=dtype,
     )
     # Seed the global generator only for the duration of the initialisation, so
     # that two builds with one seed give identical weights.

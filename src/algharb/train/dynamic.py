@@ -184,6 +184,7 @@ class PoolDataset(TorchDataset):
 
 
 def collate_pools(pools: list[tuple[Candidate, ...]]) -> dict[str, PoolBatch]:
+    """The Trainer's batch: the pools wrapped whole (tokens are padded per forward, not here)."""
     return {"batch": PoolBatch(tuple(pools))}
 
 

@@ -1,0 +1,13 @@
+"""QE scores (CometKiwi) for the pairs that passed the rule filters."""
+
+from algharb.pipeline.data import qe_scores_file
+from algharb.workflow import snakemake_step
+
+with snakemake_step(snakemake):
+    qe_scores_file(
+        decisions_path=snakemake.input.decisions,
+        out_path=snakemake.output.scores,
+        model=snakemake.params.model,
+        batch_size=snakemake.params.batch_size,
+        threads=snakemake.threads,
+    )

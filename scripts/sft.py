@@ -1,0 +1,15 @@
+"""One SFT step (step 1 on clean data, step 2 on distilled data)."""
+
+from algharb.pipeline.train import sft_step
+from algharb.workflow import params_json, snakemake_step
+
+with snakemake_step(snakemake):
+    sft_step(
+        base=snakemake.params.base,
+        data_paths=snakemake.input.data,
+        out_dir=snakemake.output[0],
+        checkpoint_dir=snakemake.params.checkpoint_dir,
+        hparams=params_json(snakemake.params.hparams),
+        seed=snakemake.params.seed,
+        threads=snakemake.threads,
+    )
