@@ -29,6 +29,7 @@ rule demo_tokenizer:
         "logs/demo/tokenizer.log",
     conda:
         "../envs/algharb.yaml"
+    priority: 10
     threads: 1
     params:
         vocab_size=config.get("demo", {}).get("tokenizer", {}).get("vocab_size", 1500),
@@ -45,6 +46,7 @@ rule demo_base_model:
         "logs/demo/base_model.log",
     conda:
         "../envs/algharb.yaml"
+    priority: 10
     threads: 1
     params:
         architecture=as_json(config.get("demo", {}).get("base_model", {})),
@@ -65,6 +67,7 @@ rule demo_teacher:
         "results/benchmarks/demo_teacher.tsv"
     conda:
         "../envs/algharb.yaml"
+    priority: 10
     threads: THREADS
     params:
         hparams=as_json(config.get("demo", {}).get("teacher", {})),

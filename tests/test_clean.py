@@ -85,7 +85,8 @@ def test_empty_config_keeps_everything_normalised():
 
 def test_fix_casing_from_config():
     config = {"normalize": {"fix_casing": True}, "filters": []}
-    decisions = apply_rule_filters(ParallelCorpus.from_pairs([("GOOD MORNING ALL", "ДОБРОЕ УТРО ВСЕМ")]), "en", "ru", config)
+    corpus = ParallelCorpus.from_pairs([("GOOD MORNING ALL", "ДОБРОЕ УТРО ВСЕМ")])
+    decisions = apply_rule_filters(corpus, "en", "ru", config)
     assert decisions.loc[0, ["src", "tgt"]].tolist() == ["Good morning all", "Доброе утро всем"]
 
 

@@ -170,7 +170,8 @@ def test_language_id_probability_threshold_and_label_override():
     unsure = ScriptIdentifier(probability=0.4)
     assert LanguageIDFilter("en", "ru", unsure, min_prob=0.5).check("Hello", "Привет") == "language_id:src"
     assert LanguageIDFilter("en", "ru", unsure, min_prob=0.3).check("Hello", "Привет") is None
-    assert LanguageIDFilter("en", "ru", unsure, min_prob=0.3, tgt_min_prob=0.5).check("Hello", "Привет") == "language_id:tgt"
+    strict_target = LanguageIDFilter("en", "ru", unsure, min_prob=0.3, tgt_min_prob=0.5)
+    assert strict_target.check("Hello", "Привет") == "language_id:tgt"
     rule = LanguageIDFilter("en", "uk", ScriptIdentifier(), tgt_label="ru")
     assert rule.check("Hello", "Привіт") is None
 

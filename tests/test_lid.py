@@ -33,7 +33,7 @@ def lid_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lid")
     (folder / "train.txt").write_text("\n".join(labelled_lines(200, seed=1)) + "\n", encoding="utf-8")
     (folder / "valid.txt").write_text("\n".join(labelled_lines(40, seed=2)) + "\n", encoding="utf-8")
-    model = train_lid(folder / "train.txt", folder / "lid.bin", seed=3, epoch=25, bucket=20_000)
+    model = train_lid(folder / "train.txt", folder / "lid.bin", seed=3, bucket=20_000)
     return folder, model
 
 
@@ -42,7 +42,9 @@ def test_trained_model_predicts_the_right_labels(lid_files):
     identifier = LanguageIdentifier(model)
     labels, probs = identifier.predict(["we were going to see the house", "šli jsme dnes venku", "мы шли домой"])
     assert labels == ["en", "cs", "ru"]
-    assert probs.dtype == np.float32 and ((probs > 0) & (probs <= 1)).all()
+    assert probs.dtype == np.float32 and (probs <= 1).all()
+    # Confident enough for a language_id filter's usual min_prob of 0.5.
+    assert (probs > 0.8).all()
 
 
 def test_evaluate_reports_accuracy_per_language(lid_files):
@@ -66,7 +68,7 @@ def test_same_seed_gives_the_same_model_every_time(lid_files, tmp_path):
     # training fail with NaN or differ between runs (see algharb.demo.lid).
     folder, model = lid_files
     for attempt in range(3):
-        again = train_lid(folder / "train.txt", tmp_path / f"again{attempt}.bin", seed=3, epoch=25, bucket=20_000)
+        again = train_lid(folder / "train.txt", tmp_path / f"again{attempt}.bin", seed=3, bucket=20_000)
         assert again.read_bytes() == model.read_bytes()
 
 
@@ -105,6 +107,6 @@ def test_language_id_filter_with_a_real_model_path(lid_files):
             ("we were going to see friends", "the house is big"),
         ]
     )
-    config = {"filters": [{"language_id": {"model": str(model), "min_prob": 0.3}}]}
+    config = {"filters": [{"language_id": {"model": str(model), "min_prob": 0.5}}]}
     decisions = apply_rule_filters(corpus, "en", "cs", config)
     assert decisions["reason"].tolist() == ["", "language_id:src", "language_id:tgt"]

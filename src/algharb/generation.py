@@ -106,7 +106,8 @@ class TransformersBackend:
         import torch
 
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-        enc = {k: v.to(self.device) for k, v in enc.items()}
+        # Only what a causal LM takes: some tokenizers also return token_type_ids.
+        enc = {k: enc[k].to(self.device) for k in ("input_ids", "attention_mask")}
         kwargs = dict(
             max_new_tokens=sampling.max_new_tokens,
             num_return_sequences=sampling.n,

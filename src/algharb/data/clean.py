@@ -129,7 +129,11 @@ def _parse_filters(entries: Any) -> list[tuple[str, dict[str, Any]]]:
     for name in names:
         if names.count(name) > 1:
             raise ValueError(f"clean.filters: {name!r} is listed more than once")
-    return [(name, _check_filter_options(where, name, options)) for where, name, options in items if options is not False]
+    return [
+        (name, _check_filter_options(where, name, options))
+        for where, name, options in items
+        if options is not False
+    ]
 
 
 def _list_entry(position: int, entry: Any) -> tuple[str, str, Any]:

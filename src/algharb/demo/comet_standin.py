@@ -272,27 +272,26 @@ def _corrupt(
     a wrong word, then to appended garbage, which always changes it.
     """
     source, reference = pairs[pair_index]
+    units, joiner = _split_units(reference)
     if kind == "reference":
         return reference, kind
     if kind == "copy":
         return source, kind
     if kind == "unrelated":
-        other = rng.choice([i for i in rng.sample(range(len(pairs)), min(len(pairs), 8)) if i != pair_index] or [pair_index])
-        return pairs[other][1], kind
+        other = rng.randrange(len(pairs) - 1)
+        return pairs[other + (other >= pair_index)][1], kind
     if kind == "random_words":
-        units, joiner = _split_units(reference)
         return joiner.join(rng.choice(vocabulary) for _ in units), kind
 
-    units, joiner = _split_units(reference)
-    edits = rng.sample(_LOCAL_EDITS, 2) if kind == "combined" else [kind]
-    for edit_kind in [edits, ["wrong_word"], ["garbage"]]:
+    planned = rng.sample(_LOCAL_EDITS, 2) if kind == "combined" else [kind]
+    for label, edits in ((kind, planned), ("wrong_word", ["wrong_word"])):
         edited = units
-        for edit in edit_kind:
+        for edit in edits:
             edited = _EDITS[edit](edited, vocabulary, rng) or edited
         candidate = joiner.join(edited)
         if candidate.strip() and candidate != reference:
-            return candidate, kind if edit_kind is edits else edit_kind[0]
-    return candidate, "garbage"
+            return candidate, label
+    return joiner.join(_garbage(units, vocabulary, rng)), "garbage"
 
 
 def _omit_word(units: list[str], vocabulary: list[str], rng: random.Random) -> list[str] | None:
@@ -428,6 +427,9 @@ def train_standin(
 
     if kind not in STANDIN_CLASSES:
         raise ValueError(f"train_standin: kind must be one of {sorted(STANDIN_CLASSES)}, got {kind!r}")
+    for name, value in (("max_steps", max_steps), ("max_epochs", max_epochs), ("batch_size", batch_size), ("threads", threads)):
+        if value is not None and value < 1:
+            raise ValueError(f"train_standin: {name} must be >= 1, got {value}")
     encoder_dir = _checked_encoder_dir(encoder_dir)
     train_rows, heldout_rows = split_heldout(_checked_examples(examples), heldout_fraction, seed)
     out_dir = Path(out_dir)
@@ -604,7 +606,12 @@ def _fit(
 
 
 def _heldout_correlations(model, heldout_rows: pd.DataFrame, kind: str, batch_size: int) -> dict:
-    """Pearson / Kendall / Spearman of the model's scores with the held-out labels."""
+    """Pearson / Kendall / Spearman of the model's scores with the held-out labels.
+
+    ``top1_agreement`` is the share of held-out references whose candidates'
+    best-scored one is also a best-labelled one: the decision MBR and
+    reranking make.
+    """
     from scipy.stats import kendalltau, pearsonr, spearmanr
 
     columns = ["src", "mt"] if kind == "qe" else ["src", "mt", "ref"]
@@ -619,8 +626,19 @@ def _heldout_correlations(model, heldout_rows: pd.DataFrame, kind: str, batch_si
         "pearson": _rounded(pearsonr(scores, labels)[0]),
         "kendall": _rounded(kendalltau(scores, labels)[0]),
         "spearman": _rounded(spearmanr(scores, labels)[0]),
+        "top1_agreement": _top1_agreement(heldout_rows.assign(predicted=scores)),
         "predict_segments_per_second": round(len(samples) / seconds, 1),
     }
+
+
+def _top1_agreement(rows: pd.DataFrame) -> float | None:
+    hits, groups = 0, 0
+    for _, group in rows.groupby("ref"):
+        if group["score"].nunique() < 2:
+            continue
+        groups += 1
+        hits += group.loc[group["predicted"].idxmax(), "score"] == group["score"].max()
+    return round(hits / groups, 4) if groups else None
 
 
 def _rounded(value: float) -> float | None:

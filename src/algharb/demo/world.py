@@ -21,7 +21,9 @@ Typical use::
 
     summary = generate_world({"seed": 1, "pairs": ["en-qaa"]}, "results/demo/world")
     world = load_world({"seed": 1})
-    world.oracle_translate("The old farmer sells two ...", "qaa")
+    source = world.sample_sentences(1, seed=0)[0]
+    world.oracle_translate(source, "qaa")     # the reference
+    world.omitted_content(source, hypothesis, "qaa")  # dropped content words
 
 See :data:`DEFAULT_WORLD` for every key; the grammar is documented in
 :mod:`algharb.demo.world_targets`.
@@ -287,7 +289,7 @@ def omitted_content(source: str, hypothesis: str, tgt_lang: str, config: dict | 
 
 def sample_sentences(n: int, seed: int, config: dict | None = None) -> list[str]:
     """``n`` English sentences of the world of ``config``."""
-    return World(config).sample_sentences(n, seed)
+    return load_world(config).sample_sentences(n, seed)
 
 
 # --------------------------------------------------------------------------

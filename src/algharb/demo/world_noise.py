@@ -102,16 +102,20 @@ def build_raw_corpus(
     """
     kinds = assign_kinds(rng, len(sources), rates)
     _move_long_sentences_to_truncations(kinds, sources, lambda i: translate(sources[i], tgt_lang))
+    # Borrowed sentences come from lines that keep their own source, so every
+    # borrowed text also appears, aligned, elsewhere in the corpus.
+    donors = [j for j, kind in enumerate(kinds) if kind not in ("non_alphabetic", "duplicate")]
     src_lines, tgt_lines = [], []
     clean_so_far: list[int] = []
     for i, kind in enumerate(kinds):
-        source, target = sources[i], translate(sources[i], tgt_lang)
+        source = sources[i]
+        target = "" if kind in ("non_alphabetic", "duplicate") else translate(source, tgt_lang)
         if kind == "misaligned":
-            target = _other_target(rng, i, target, len(sources), lambda j: translate(sources[j], tgt_lang))
+            target = _misaligned_target(rng, target, donors, i, lambda j: translate(sources[j], tgt_lang))
         elif kind == "untranslated_copy":
             target = source
         elif kind == "wrong_language":
-            target = translate(source, other_lang) if rng.random() < 0.75 else sources[_other_index(rng, i, len(sources))]
+            target = translate(source, other_lang) if rng.random() < 0.75 else sources[_donor(rng, donors, i)]
         elif kind == "length_outlier":
             target = length_outlier(source, target, rng)
         elif kind == "non_alphabetic":
@@ -129,15 +133,20 @@ def build_raw_corpus(
     return src_lines, tgt_lines, kinds
 
 
-def _other_index(rng: random.Random, i: int, n: int) -> int:
-    j = rng.randrange(n - 1)
-    return j + 1 if j >= i else j
+def _donor(rng: random.Random, donors: list[int], i: int) -> int:
+    """A random line other than ``i`` whose sentence can be borrowed."""
+    while True:
+        j = donors[rng.randrange(len(donors))]
+        if j != i or len(donors) == 1:
+            return j
 
 
-def _other_target(rng: random.Random, i: int, target: str, n: int, target_of: Callable[[int], str]) -> str:
-    """The target of another random pair, guaranteed to differ from ``target``."""
+def _misaligned_target(
+    rng: random.Random, target: str, donors: list[int], i: int, target_of: Callable[[int], str]
+) -> str:
+    """The target of another random line, guaranteed to differ from ``target``."""
     for _ in range(100):
-        other = target_of(_other_index(rng, i, n))
+        other = target_of(_donor(rng, donors, i))
         if other != target:
             return other
     raise ValueError("cannot misalign: the corpus holds almost only identical targets; raise n_train")

@@ -211,16 +211,30 @@ def _hub_checkpoint(model_id: str) -> Path:
     try:
         with quiet_lightning():
             checkpoint = Path(download_model(model_id, local_files_only=offline))
-    except Exception as err:  # comet turns every hub failure into a bare KeyError
+    except Exception as err:
         where = "in the local Hugging Face cache (HF_HUB_OFFLINE is set)" if offline else "on the Hugging Face hub"
         raise CometModelError(
-            f"COMET model {model_id!r} is not a local path and could not be found {where}: {err}. "
+            f"COMET model {model_id!r} is not a local path and could not be found {where} "
+            f"({_first_cause(err)}). "
             "Download it on a connected machine (gated models also need `huggingface-cli login` "
             "and accepting the licence), or set the config to a local model directory."
         ) from None
     if not checkpoint.is_file():
         raise CometModelError(f"COMET model {model_id!r} resolved to {str(checkpoint)!r}, which does not exist")
     return checkpoint
+
+
+def _first_cause(err: BaseException) -> str:
+    """The original error behind comet's catch-all re-raises, in one line.
+
+    ``comet.download_model`` hides a hub failure (missing from cache, no
+    network, gated model) behind "not supported by COMET"; the hub's own
+    error is at the bottom of the exception context chain.
+    """
+    while err.__context__ is not None:
+        err = err.__context__
+    message = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {message[0] if message else ''}"
 
 
 def _load_checkpoint(checkpoint: Path, offline: bool):

@@ -34,11 +34,15 @@ def metric_bars(scores: pd.DataFrame, metrics: list[str], path) -> None:
 
 
 def funnel_bars(funnels: dict[str, pd.DataFrame], path) -> None:
-    """Pairs removed by each filter, per direction (horizontal stacked bars)."""
+    """Pairs kept and removed by each filter, per direction (horizontal stacked bars).
+
+    A funnel table has rows ``pairs_in``, ``removed:<reason>``… and ``pairs_out``;
+    the bar of a direction is ``pairs_out`` plus every removal, i.e. ``pairs_in``.
+    """
     fig, ax = plt.subplots(figsize=(8, 0.8 + 0.6 * len(funnels)))
-    stages = []
+    stages = ["pairs_out"]
     for frame in funnels.values():
-        stages += [s for s in frame["stage"] if s not in stages]
+        stages += [s for s in frame["stage"] if s.startswith("removed:") and s not in stages]
     left = {pair: 0 for pair in funnels}
     colors = plt.get_cmap("tab20").colors
     for k, stage in enumerate(stages):
@@ -68,7 +72,7 @@ def training_curves(logs: dict[str, list[dict]], path) -> None:
     axes[0].set_yscale("log")
     axes[0].legend()
     dynamic = logs.get("dynamic", [])
-    for key in ("w_self", "r_qe", "r_self", "loss_kl", "loss_pref"):
+    for key in ("w", "r_qe_mean", "r_self_mean", "kl_loss", "preference_loss"):
         points = [(r["step"], r[key]) for r in dynamic if key in r]
         if points:
             axes[1].plot(*zip(*points), label=key)

@@ -1,0 +1,76 @@
+"""File-level steps that need no trained model: RL sources, distillation choice, fetch parsing, plots, CLI."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from algharb.cli import main
+from algharb.io import read_jsonl, read_lines, write_jsonl, write_lines
+from algharb.pipeline.distill import distillable
+from algharb.pipeline.fetch import read_wmt_jsonl
+from algharb.pipeline.rl import sample_rl_sources
+from algharb.report.plots import funnel_bars, metric_bars
+
+
+def test_rl_sources_are_seeded_distinct_and_exclude_the_test_set(tmp_path):
+    write_lines(tmp_path / "all.txt", [f"sentence {i}" for i in range(50)] + ["sentence 3", "  sentence  4 "])
+    write_lines(tmp_path / "test.txt", ["sentence 7"])
+    sample_rl_sources(tmp_path / "all.txt", tmp_path / "a.txt", 20, seed=1, exclude_paths=[tmp_path / "test.txt"])
+    sample_rl_sources(tmp_path / "all.txt", tmp_path / "b.txt", 20, seed=1, exclude_paths=[tmp_path / "test.txt"])
+    chosen = read_lines(tmp_path / "a.txt")
+    assert chosen == read_lines(tmp_path / "b.txt")
+    assert len(chosen) == len(set(chosen)) == 20
+    assert "sentence 7" not in chosen
+
+
+def test_only_target_side_rejections_are_distilled():
+    assert distillable({"reason": "qe"})
+    assert distillable({"reason": "language_id:tgt"})
+    assert distillable({"reason": "length_ratio"})
+    assert not distillable({"reason": "language_id:src"})
+    assert not distillable({"reason": "duplicate"})
+
+
+def test_wmt_jsonl_documents_become_line_aligned_segments():
+    lines = [
+        json.dumps({"doc_id": "en-zh_CN_news_1", "src_text": "Hello\nworld", "tgt_text": {"refA": "你好\n世界"}}),
+        json.dumps({"doc_id": "en-ja_JP_news_1", "src_text": "Other", "tgt_text": {"refA": "他"}}),
+    ]
+    assert read_wmt_jsonl(lines, "en-zh_CN", "refA") == (["Hello world"], ["你好 世界"])
+    with pytest.raises(ValueError, match="no document with doc_id prefix 'cs-de_DE'"):
+        read_wmt_jsonl(lines, "cs-de_DE", None)
+    with pytest.raises(ValueError, match="has no reference 'refB'"):
+        read_wmt_jsonl(lines, "en-zh_CN", "refB")
+
+
+def test_plots_render(tmp_path):
+    funnel = pd.DataFrame({"stage": ["pairs_in", "removed:qe", "removed:copy", "pairs_out"],
+                           "pairs": [100, 10, 5, 85]})
+    funnel_bars({"en-qaa": funnel, "en-qab": funnel}, tmp_path / "f.png")
+    scores = pd.DataFrame({"system": ["a", "b"], "pair": ["en-qaa"] * 2, "metric": ["chrf"] * 2,
+                           "score": [50.0, 60.0], "signature": ["s"] * 2})
+    metric_bars(scores, ["chrf"], tmp_path / "m.png")
+    assert (tmp_path / "f.png").stat().st_size > 1000 and (tmp_path / "m.png").stat().st_size > 1000
+
+
+def test_cli_mbr_with_chrf(tmp_path, capsys):
+    write_jsonl(tmp_path / "c.jsonl", [
+        {"id": 0, "src": "s", "candidates": ["the cat sat", "the cat sat down", "a dog", "the cat sat"]},
+        {"id": 1, "src": "t", "candidates": ["only one"]},
+    ])
+    assert main(["mbr", "--candidates", str(tmp_path / "c.jsonl"), "--utility", "chrf", "--align", "none",
+                 "--lambda", "0.5", "--out", str(tmp_path / "s.jsonl")]) == 0
+    rows = read_jsonl(tmp_path / "s.jsonl")
+    assert [r["selected"] for r in rows] == ["the cat sat down", "only one"]
+    assert rows[0]["index"] == 1 and len(rows[0]["mbr"]) == 4 and rows[0]["candidates"][3] == "the cat sat"
+    assert read_lines(tmp_path / "s.txt") == ["the cat sat down", "only one"]
+
+
+def test_cli_reports_errors_without_traceback(tmp_path, capsys):
+    assert main(["mbr", "--candidates", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o")]) == 2
+    assert "missing.jsonl" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run_name: x\n")
+    assert main(["validate", str(bad)]) == 2
+    assert "missing a required key" in capsys.readouterr().err

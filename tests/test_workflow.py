@@ -1,0 +1,100 @@
+"""The whole demo DAG, on a reduced world, through Snakemake itself.
+
+This is the integration test of every stage: world → stand-ins → cleaning →
+distillation → two-step SFT → pools → CPO → dynamic RL → hybrid decoding →
+evaluation → ablation table and HTML report.
+"""
+
+import copy
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+
+pytestmark = pytest.mark.slow
+
+
+def reduced_config() -> dict:
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config = copy.deepcopy(config)
+    config["run_name"] = "test"
+    config["demo"] = {
+        "world": {"n_train": 1500, "n_dev": 20, "n_test": 24, "n_rl": 40, "n_teacher": 1500,
+                  "n_metric": 600, "n_lid": 600},
+        "tokenizer": {"vocab_size": 600},
+        "base_model": {"hidden_size": 64, "num_layers": 1},
+        "teacher": {"max_steps": 40, "learning_rate": 3.0e-3, "batch_size": 16},
+        "lid": {"dim": 16, "epoch": 3, "lr": 0.05},
+        "comet": {"n_examples": 1200, "max_epochs": 1},
+    }
+    config["distill"]["max_pairs_per_direction"] = 40
+    for step, steps in (("step1", 12), ("step2", 4)):
+        config["sft"][step].update(max_steps=steps, save_steps=steps, warmup_steps=1,
+                                   global_batch_size=8, per_device_batch_size=8)
+    config["rl"]["sources_per_language"] = 16
+    config["rl"]["pool"]["samples"] = 3
+    for stage in ("cpo", "dynamic"):
+        config["rl"][stage].update(max_steps=3, save_steps=3, global_batch_size=4, per_device_batch_size=4,
+                                   lora_r=8, lora_alpha=16)
+    config["decode"]["candidates"]["n"] = 4
+    config["decode"]["align"]["reference_pairs"] = 500
+    return config
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+               "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=workdir)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("demo")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(reduced_config()))
+    result = snakemake(workdir, "all")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    return workdir
+
+
+def test_ablation_table_has_the_papers_rows(finished_run):
+    table = pd.read_csv(finished_run / "results/tables/ablation.tsv", sep="\t", index_col=0)
+    assert list(table.index) == ["two_step_sft", "two_step_rl", "hybrid_decode"]
+    assert list(table.columns) == ["AVG", "en-qaa", "en-qab"]
+    assert all(math.isfinite(v) and 0 <= v <= 100 for v in table.to_numpy().ravel())
+    assert "| two_step_sft" in (finished_run / "results/tables/ablation.md").read_text()
+    metrics = pd.read_csv(finished_run / "results/tables/all_metrics.tsv", sep="\t")
+    assert set(metrics["metric"]) == {"chrf", "bleu", "xcomet"}
+
+
+def test_cleaning_keeps_rejected_pairs_with_reasons(finished_run):
+    for pair in ("en-qaa", "en-qab"):
+        funnel = pd.read_csv(finished_run / f"results/data/{pair}/funnel.tsv", sep="\t")
+        counts = dict(zip(funnel["stage"], funnel["pairs"]))
+        removed = sum(v for k, v in counts.items() if k.startswith("removed:"))
+        assert counts["pairs_in"] == 1500
+        assert counts["pairs_in"] - removed == counts["pairs_out"]
+        assert "removed:qe" in counts and "removed:language_id:tgt" in counts
+        rejected = (finished_run / f"results/data/{pair}/rejected.jsonl").read_text().splitlines()
+        assert len(rejected) == removed - counts.get("removed:invalid_utf8", 0)
+
+
+def test_every_report_output_exists(finished_run):
+    for name in ("ablation.png", "funnel.png", "training.png"):
+        assert (finished_run / "results/plots" / name).stat().st_size > 1000
+    report = finished_run / "report.html"
+    result = snakemake(finished_run, "--report", str(report), "all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert report.stat().st_size > 10_000
+
+
+def test_rerun_has_nothing_to_do(finished_run):
+    result = snakemake(finished_run, "--dry-run", "all")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr

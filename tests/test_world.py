@@ -1,0 +1,443 @@
+"""Tests of the demo world: files, noise labels, oracle, grammar, config checks."""
+
+from __future__ import annotations
+
+import collections
+import filecmp
+import re
+from pathlib import Path
+
+import pytest
+
+from algharb.demo import world_words as words
+from algharb.demo.world import (
+    DEFAULT_WORLD,
+    LANGUAGES,
+    World,
+    generate_world,
+    load_world,
+    omitted_content,
+    oracle_translate,
+    resolve_config,
+)
+from algharb.demo.world_grammar import Clause, NounPhrase, Sentence
+from algharb.demo.world_lexicon import ENGLISH_POOLS, english_entry
+from algharb.demo.world_noise import NOISE_KINDS
+from algharb.demo.world_targets import QAA_OBJECT_CASE, attach
+from algharb.io import read_lines
+
+SMALL = {
+    "seed": 7,
+    "pairs": ["en-qaa", "en-qab"],
+    "n_train": 2000,
+    "n_dev": 40,
+    "n_test": 40,
+    "n_rl": 30,
+    "n_teacher": 300,
+    "n_metric": 100,
+    "n_lid": 60,
+    "n_lid_valid": 20,
+}
+RATES = DEFAULT_WORLD["noise"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One small world written to disk, with its summary."""
+    out = tmp_path_factory.mktemp("world")
+    return out, generate_world(SMALL, out), World(SMALL)
+
+
+def raw_corpus(out: Path, pair: str):
+    tgt = pair.split("-")[1]
+    src_lines = read_lines(out / pair / "raw" / "train.en")
+    tgt_lines = read_lines(out / pair / "raw" / f"train.{tgt}")
+    label_rows = read_lines(out / pair / "raw" / "noise_labels.tsv")
+    return src_lines, tgt_lines, label_rows
+
+
+def labelled_lines(out: Path, pair: str) -> list[tuple[str, str, str]]:
+    src_lines, tgt_lines, label_rows = raw_corpus(out, pair)
+    kinds = [row.split("\t")[1] for row in label_rows[1:]]
+    return list(zip(src_lines, tgt_lines, kinds))
+
+
+def all_files(root: Path) -> list[Path]:
+    return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+
+
+# ---------------------------------------------------------------- files
+
+
+def test_same_seed_gives_identical_files_and_other_seed_differs(built, tmp_path):
+    out, _, _ = built
+    again = tmp_path / "again"
+    generate_world(SMALL, again)
+    assert all_files(out) == all_files(again)
+    for rel in all_files(out):
+        assert filecmp.cmp(out / rel, again / rel, shallow=False), rel
+    other = tmp_path / "other"
+    generate_world({**SMALL, "seed": 8}, other)
+    assert read_lines(other / "en-qaa" / "test.en") != read_lines(out / "en-qaa" / "test.en")
+    assert read_lines(other / "en-qaa" / "raw" / "train.qaa") != read_lines(out / "en-qaa" / "raw" / "train.qaa")
+
+
+def test_expected_files_and_counts(built):
+    out, summary, _ = built
+    for pair in SMALL["pairs"]:
+        tgt = pair.split("-")[1]
+        for split, n in (("dev", 40), ("test", 40), ("teacher", 300), ("metric", 100)):
+            assert len(read_lines(out / pair / f"{split}.en")) == n
+            assert len(read_lines(out / pair / f"{split}.{tgt}")) == n
+        assert summary["pairs"][pair]["train"] == SMALL["n_train"]
+    assert len(read_lines(out / "rl" / "en.txt")) == 30
+    assert summary["lid"] == {"train": 3 * 60, "valid": 3 * 20}
+
+
+def test_splits_are_disjoint_by_source(built):
+    out, _, _ = built
+    held_out = {
+        "dev": set(read_lines(out / "en-qaa" / "dev.en")),
+        "test": set(read_lines(out / "en-qaa" / "test.en")),
+        "rl": set(read_lines(out / "rl" / "en.txt")),
+    }
+    training = set()
+    for pair in SMALL["pairs"]:
+        assert set(read_lines(out / pair / "dev.en")) == held_out["dev"]  # shared across pairs
+        for split in ("teacher", "metric"):
+            training |= set(read_lines(out / pair / f"{split}.en"))
+        training |= set(read_lines(out / pair / "raw" / "train.en"))
+    names = list(held_out)
+    for i, a in enumerate(names):
+        assert not held_out[a] & training, a
+        for b in names[i + 1 :]:
+            assert not held_out[a] & held_out[b], (a, b)
+    teacher_a = set(read_lines(out / "en-qaa" / "teacher.en"))
+    assert not teacher_a & set(read_lines(out / "en-qaa" / "metric.en"))
+
+
+def test_raw_files_are_line_aligned_with_labels(built):
+    out, _, _ = built
+    for pair in SMALL["pairs"]:
+        src_lines, tgt_lines, label_rows = raw_corpus(out, pair)
+        assert label_rows[0] == "line\tkind"
+        assert len(src_lines) == len(tgt_lines) == len(label_rows) - 1 == SMALL["n_train"]
+        for number, row in enumerate(label_rows[1:], start=1):
+            line, kind = row.split("\t")
+            assert int(line) == number
+            assert kind in ("clean",) + NOISE_KINDS
+
+
+def test_lid_files_are_fasttext_lines_for_every_language(built):
+    out, _, world = built
+    lines = read_lines(out / "lid" / "train.txt")
+    labels = collections.Counter(re.match(r"__label__(\S+) \S", line).group(1) for line in lines)
+    assert labels == {lang: SMALL["n_lid"] for lang in LANGUAGES}
+    for line in lines:
+        if line.startswith("__label__qab "):
+            english = None  # qab text cannot be parsed back; check script only
+            assert re.fullmatch(r"[A-Za-z ,.]+", line.split(" ", 1)[1]), line
+        elif line.startswith("__label__en "):
+            english = line.split(" ", 1)[1]
+            world.parse(english)
+
+
+# ---------------------------------------------------------------- noise
+
+
+def test_each_noise_kind_has_its_configured_rate(built):
+    out, summary, _ = built
+    for pair in SMALL["pairs"]:
+        counts = collections.Counter(kind for _, _, kind in labelled_lines(out, pair))
+        for kind in NOISE_KINDS:
+            assert counts[kind] == round(RATES[kind] * SMALL["n_train"]), (pair, kind)
+            assert summary["pairs"][pair]["noise"][kind] == counts[kind]
+
+
+def is_english(world: World, text: str) -> bool:
+    try:
+        world.parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+def alphabetic_share(text: str) -> float:
+    chars = [c for c in text if not c.isspace()]
+    return sum(c.isalpha() for c in chars) / len(chars)
+
+
+@pytest.mark.parametrize("pair", ["en-qaa", "en-qab"])
+def test_each_noise_kind_is_what_its_label_says(built, pair):
+    out, _, world = built
+    tgt, other = pair.split("-")[1], {"qaa": "qab", "qab": "qaa"}[pair.split("-")[1]]
+    lines = labelled_lines(out, pair)
+    english_sources = {src for src, _, kind in lines if kind not in ("non_alphabetic",)}
+    oracle_targets = {world.oracle_translate(src, tgt) for src in english_sources}
+    seen_pairs = set()
+    fragments = repetitions = 0
+    for src, hyp, kind in lines:
+        if kind == "non_alphabetic":
+            assert alphabetic_share(src) < 0.5 and alphabetic_share(hyp) < 0.5, (src, hyp)
+            continue
+        reference = world.oracle_translate(src, tgt)
+        if kind == "clean":
+            assert hyp == reference
+        elif kind == "misaligned":
+            assert hyp != reference and hyp in oracle_targets
+        elif kind == "untranslated_copy":
+            assert hyp == src
+        elif kind == "wrong_language":
+            assert hyp == world.oracle_translate(src, other) or (hyp != src and is_english(world, hyp))
+        elif kind == "length_outlier":
+            n_hyp, n_ref = len(hyp.split()), len(reference.split())
+            fragments += n_hyp <= 2 and len(src.split()) >= 10
+            repetitions += n_hyp >= 4 * n_ref and reference in hyp
+            assert (n_hyp <= 2 and len(src.split()) >= 10) or n_hyp >= 4 * n_ref
+        elif kind == "truncated":
+            ref_words, hyp_words = reference.split(), hyp.split()
+            assert reference.startswith(hyp) and hyp_words == ref_words[: len(hyp_words)]
+            assert 1 <= len(hyp_words) <= 0.7 * len(ref_words)
+        elif kind == "duplicate":
+            assert (src, hyp) in seen_pairs
+        seen_pairs.add((src, hyp))
+    assert fragments > 0 and repetitions > 0
+
+
+def test_clean_lines_are_unique(built):
+    out, _, _ = built
+    clean = [(s, t) for s, t, kind in labelled_lines(out, "en-qaa") if kind == "clean"]
+    assert len(set(clean)) == len(clean)
+
+
+def test_noise_can_be_switched_off(tmp_path):
+    config = {**SMALL, "pairs": ["en-qab"], "n_train": 200, "noise": {k: 0.0 for k in NOISE_KINDS}}
+    summary = generate_world(config, tmp_path)
+    assert summary["pairs"]["en-qab"]["noise"]["clean"] == 200
+
+
+# ---------------------------------------------------------------- oracle
+
+
+def test_oracle_reproduces_the_written_references(built):
+    out, _, _ = built
+    for pair in SMALL["pairs"]:
+        tgt = pair.split("-")[1]
+        for src, ref in zip(read_lines(out / pair / "test.en"), read_lines(out / pair / f"test.{tgt}")):
+            assert oracle_translate(src, tgt, SMALL) == ref
+
+
+def test_parse_inverts_rendering_on_sampled_sentences():
+    world = load_world(SMALL)
+    for tree in world.sample_trees(400, seed=3):
+        assert world.parse(world.render(tree, "en")) == tree
+
+
+def test_sentence_lengths_stay_in_range():
+    world = World({**SMALL, "min_words": 6, "max_words": 12})
+    lengths = [len(s.split()) for s in world.sample_sentences(300, seed=1)]
+    assert min(lengths) >= 6 and max(lengths) <= 12
+    assert len(set(lengths)) >= 5  # spread over the range, not stuck at one end
+
+
+def test_oracle_rejects_text_outside_the_world():
+    world = load_world(SMALL)
+    for text in ("Colorless purple ideas sleepz furiously.", "The the.", "He sleeps", ""):
+        with pytest.raises(ValueError) as err:
+            world.oracle_translate(text, "qaa")
+        assert repr(text) in str(err.value)
+    with pytest.raises(ValueError, match="target language"):
+        world.oracle_translate(world.sample_sentences(1, seed=0)[0], "fr")
+
+
+def test_agreement_errors_are_rejected():
+    world = load_world(SMALL)
+    verb = world.lexicon.ranked["vi"][0]
+    forms = world.lexicon.entries[verb].forms
+    world.oracle_translate(f"He {forms['s']}.", "qab")
+    with pytest.raises(ValueError, match="agree"):
+        world.oracle_translate(f"He {forms['base']}.", "qab")
+
+
+# ---------------------------------------------------------------- omissions
+
+
+def test_omitted_content_is_empty_for_the_reference_and_finds_a_deleted_word():
+    world = load_world(SMALL)
+    for source in world.sample_sentences(50, seed=11):
+        for lang in ("qaa", "qab"):
+            reference = world.oracle_translate(source, lang)
+            assert omitted_content(source, reference, lang, SMALL) == []
+            word, stem = world.content_stems(source, lang)[-1]
+            tokens = reference.split()
+            hit = next(i for i in reversed(range(len(tokens))) if stem in tokens[i].lower())
+            damaged = " ".join(tokens[:hit] + tokens[hit + 1 :])
+            assert word in world.omitted_content(source, damaged, lang)
+
+
+def test_omitted_content_tolerates_wrong_suffixes():
+    world = load_world(SMALL)
+    source = next(s for s in world.sample_sentences(50, seed=12) if len(s.split()) > 6)
+    reference = world.oracle_translate(source, "qaa")
+    mangled = " ".join(token + "zz" for token in reference.split())
+    assert world.omitted_content(source, mangled, "qaa") == []
+    assert len(world.omitted_content(source, "", "qaa")) == len(world.content_stems(source, "qaa"))
+
+
+# ---------------------------------------------------------------- grammar
+
+
+def pick(world: World, category: str, ambiguous: bool = False) -> str:
+    return next(lemma for lemma in world.lexicon.ranked[category] if (lemma in world.lexicon.ambiguous) == ambiguous)
+
+
+def simple(subject: NounPhrase, verb: str, obj: NounPhrase | None = None, **extra) -> Sentence:
+    return Sentence(Clause(subject, verb, "pres", obj=obj, **extra))
+
+
+def test_qaa_object_case_depends_on_animacy():
+    world = load_world(SMALL)
+    verb = pick(world, "vt")
+    for noun_class, animate in (("person", True), ("animal", True), ("object", False), ("place", False)):
+        noun = pick(world, noun_class)
+        tree = simple(NounPhrase(person="1sg"), verb, NounPhrase(noun=noun, det="the"))
+        qaa = world.render(tree, "qaa").rstrip(".").split()
+        assert qaa[-2] == attach(world.lexicon.stem("qaa", noun), QAA_OBJECT_CASE[animate])
+        assert qaa[-1].startswith(world.lexicon.stem("qaa", verb))  # verb-final
+    assert QAA_OBJECT_CASE[True] != QAA_OBJECT_CASE[False]
+
+
+def test_qaa_verbs_agree_with_subject_person_and_number():
+    world = load_world(SMALL)
+    verb = pick(world, "vi")
+    forms = {
+        person: world.render(simple(NounPhrase(person=person), verb), "qaa").rstrip(".").split()[-1]
+        for person in ("1sg", "2sg", "3sg.m", "1pl", "3pl")
+    }
+    assert len(set(forms.values())) == 5
+    noun = pick(world, "person")
+    singular = world.render(simple(NounPhrase(noun=noun, det="the"), verb), "qaa")
+    plural = world.render(simple(NounPhrase(noun=noun, det="the", plural=True), verb), "qaa")
+    assert singular.rstrip(".").split()[-1] == forms["3sg.m"]
+    assert plural.rstrip(".").split()[-1] == forms["3pl"]
+
+
+def test_adjectives_agree_in_both_languages():
+    world = load_world(SMALL)
+    adj, verb = pick(world, "adj"), pick(world, "vi")
+    animate_noun, inanimate_noun = pick(world, "animal"), pick(world, "food")
+    qaa_forms = set()
+    for noun in (animate_noun, inanimate_noun):
+        for plural in (False, True):
+            tree = simple(NounPhrase(noun=noun, det="the", adjs=[adj], plural=plural), verb)
+            qaa_forms.add(world.render(tree, "qaa").split()[0].lower())
+    assert len(qaa_forms) == 4
+    genders = world.lexicon.qab_gender
+    by_gender = {}
+    for lemma in world.lexicon.ranked["object"] + world.lexicon.ranked["food"]:
+        by_gender.setdefault(genders[lemma], lemma)
+    qab_adjectives = set()
+    for noun in by_gender.values():
+        words_ = world.render(simple(NounPhrase(noun=noun, det="the", adjs=[adj]), verb), "qab").rstrip(".").split()
+        qab_adjectives.add(words_[-1])
+        assert words_[1] == {1: "lo", 2: "la", 3: "le"}[genders[noun]]
+    assert len(qab_adjectives) == len(by_gender) == 3
+
+
+def test_qab_is_verb_initial_pro_drop_and_fronts_pps():
+    world = load_world(SMALL)
+    verb, noun = pick(world, "vt"), pick(world, "object")
+    stem = world.lexicon.stem("qab", verb)
+    plain = world.render(simple(NounPhrase(person="1sg"), verb, NounPhrase(noun=noun, det="the")), "qab")
+    assert plain.split()[0].lower() == "mi" + stem  # person prefix + stem; pronoun dropped
+    assert plain.split()[1] == "et"  # definite object marker
+    clitic = world.render(simple(NounPhrase(person="1sg"), verb, NounPhrase(person="3pl")), "qab")
+    assert clitic.lower().rstrip(".") == "mi" + stem + ("h" if stem[-1] in "aeiouy" else "") + "ir"
+    prep = next(p for p in world.lexicon.prepositions if p not in world.lexicon.ambiguous)
+    fronted = world.render(
+        simple(NounPhrase(person="1sg"), verb, NounPhrase(noun=noun, det="a"), pps=[(prep, NounPhrase(noun=noun, det="the"))]),
+        "qab",
+    )
+    assert fronted.lower().startswith(world.lexicon.stems["qab"][(prep, "")] + " ")
+    assert "," in fronted
+
+
+def test_ambiguous_words_depend_on_context_animacy():
+    world = load_world({**SMALL, "n_ambiguous": len(words.AMBIGUOUS_CANDIDATES)})
+    verb = next(v for v in world.lexicon.ranked["vt"] if v in world.lexicon.ambiguous)
+    animate_obj = NounPhrase(noun=pick(world, "person"), det="the")
+    inanimate_obj = NounPhrase(noun=pick(world, "object"), det="the")
+    for lang in ("qaa", "qab"):
+        with_person = world.render(simple(NounPhrase(person="1sg"), verb, animate_obj), lang)
+        with_thing = world.render(simple(NounPhrase(person="1sg"), verb, inanimate_obj), lang)
+        assert world.lexicon.stem(lang, verb, True) in with_person.lower()
+        assert world.lexicon.stem(lang, verb, False) in with_thing.lower()
+        assert world.lexicon.stem(lang, verb, True) != world.lexicon.stem(lang, verb, False)
+
+
+def test_word_choice_is_zipfian(built):
+    out, _, world = built
+    counts = collections.Counter()
+    nouns = {f: lemma for lemma, e in world.lexicon.entries.items() if e.pos == "noun" for f in e.forms.values()}
+    for line in read_lines(out / "en-qaa" / "teacher.en") + read_lines(out / "en-qab" / "teacher.en"):
+        counts.update(nouns[t] for t in line.rstrip(".").lower().split() if t in nouns)
+    frequencies = sorted(counts.values(), reverse=True)
+    assert frequencies[0] >= 10 * frequencies[len(frequencies) // 2]
+    assert sum(1 for lemma in set(nouns.values()) if counts[lemma] <= 2) > 20  # a long tail of rare nouns
+
+
+def test_lexicon_has_hundreds_of_pronounceable_unique_stems():
+    world = load_world(SMALL)
+    for lang in ("qaa", "qab"):
+        stems = [world.lexicon.stem(lang, lemma) for lemma in world.lexicon.entries if lemma not in world.lexicon.ambiguous]
+        assert len(set(stems)) == len(stems) >= 300
+        assert all(re.fullmatch(r"[a-z]{5,}", stem) for stem in stems)
+        assert all(re.search(r"[aeiouy]", stem) for stem in stems)
+    qaa = {world.lexicon.stem("qaa", lemma) for lemma in world.lexicon.entries}
+    qab = {world.lexicon.stem("qab", lemma) for lemma in world.lexicon.entries}
+    assert len(qaa & qab) < 5  # two different lexicons
+
+
+def test_english_word_forms_have_one_analysis_each():
+    seen: dict[str, str] = {word: "function" for word in words.FUNCTION_WORDS}
+    seen.update({prep: "prep" for prep, _ in words.parse_pool(words.PREPOSITIONS)})
+    for category, pool in ENGLISH_POOLS.items():
+        for lemma, irregular in pool:
+            entry = english_entry(lemma, irregular, category)
+            surfaces = set(entry.forms.values())
+            assert len(surfaces) == len(entry.forms), (lemma, entry.forms)
+            for surface in surfaces:
+                assert surface not in seen, (surface, lemma, seen.get(surface))
+                seen[surface] = lemma
+
+
+# ---------------------------------------------------------------- config
+
+
+def test_unknown_keys_and_bad_values_name_the_key():
+    with pytest.raises(ValueError, match="'n_trian'"):
+        resolve_config({"n_trian": 5})
+    with pytest.raises(ValueError, match="noise.typo"):
+        resolve_config({"noise": {"typo": 0.1}})
+    with pytest.raises(ValueError, match="noise.truncated"):
+        resolve_config({"noise": {"truncated": 1.5}})
+    with pytest.raises(ValueError, match="max_words"):
+        resolve_config({"min_words": 10, "max_words": 8})
+    with pytest.raises(ValueError, match="lexicon_size"):
+        resolve_config({"lexicon_size": 10_000})
+    with pytest.raises(ValueError, match="pairs"):
+        resolve_config({"pairs": ["en-fr"]})
+    with pytest.raises(ValueError, match="n_dev"):
+        resolve_config({"n_dev": -1})
+    with pytest.raises(ValueError, match="p_plural"):
+        resolve_config({"p_plural": 2})
+    with pytest.raises(ValueError, match="zipf_exponent"):
+        generate_world({"zipf_exponent": "steep"}, "/nonexistent")
+
+
+def test_defaults_cover_every_key():
+    resolved = resolve_config({})
+    assert set(resolved) == set(DEFAULT_WORLD)
+    assert set(resolved["noise"]) == set(NOISE_KINDS)
+    partial = resolve_config({"noise": {"duplicate": 0.0}})
+    assert partial["noise"]["duplicate"] == 0.0 and partial["noise"]["truncated"] == RATES["truncated"]
