@@ -61,6 +61,11 @@ rule hybrid_scores:
         candidates="results/decode/{pair}/candidates.jsonl",
         utility=model_path("utility"),
         reference="results/data/{pair}/clean.jsonl",
+        aligner=lambda wc: (
+            [config["decode"]["align"]["model"]["path"]]
+            if "path" in config["decode"]["align"].get("model", {})
+            else []
+        ),
     output:
         "results/decode/{pair}/scores.jsonl",
     log:

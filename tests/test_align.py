@@ -71,3 +71,41 @@ def test_empty_hypothesis_scores_zero_and_lengths_checked():
         aligner.score(src[:2], tgt[:1])
     with pytest.raises(ValueError, match="reference corpus"):
         EflomalAligner(src[:3], tgt[:2])
+
+
+def test_wspalign_word_spans_and_marked_queries():
+    from algharb.decode.align import marked_queries, word_spans
+
+    text = "I like 猫。"
+    spans = word_spans(text)
+    assert [text[a:b] for a, b in spans] == ["I", "like", "猫", "。"]
+    assert marked_queries(text, spans)[1] == "I  ¶ like ¶  猫。"
+
+
+def test_wspalign_bidirectional_rule():
+    from algharb.decode.align import merge_directions
+
+    src_spans = [(0, 1), (2, 6)]          # "I like"
+    tgt_spans = [(0, 1), (1, 2), (2, 3)]  # three characters
+    forward = [{"start": 0, "end": 1, "score": 0.9},   # I -> t0
+               {"start": 1, "end": 3, "score": 0.3}]   # like -> t1, t2 (0.15 each)
+    backward = [{"start": 0, "end": 1, "score": 0.8},  # t0 -> I (adds)
+                {"start": 2, "end": 6, "score": 0.02},  # t1 -> like (0.15 + 0.02)
+                {"start": 0, "end": 1, "score": 0.9}]  # t2 -> I: not proposed forward, ignored
+    links = merge_directions(forward, backward, src_spans, tgt_spans, threshold=0.16)
+    assert links == {(0, 0), (1, 1)}
+
+
+def test_wspalign_runs_a_question_answering_checkpoint(tmp_path):
+    """The mechanics with a tiny random QA model (alignments are meaningless, scores well-formed)."""
+    from transformers import AutoConfig, AutoModelForQuestionAnswering
+
+    from algharb.decode.align import WSPAlignAligner
+    from algharb.demo.comet_standin import build_encoder
+
+    src, tgt = toy_corpus(200)
+    model_dir = build_encoder(src + tgt, tmp_path / "qa", vocab_size=300, hidden_size=32, num_layers=1, seed=0)
+    AutoModelForQuestionAnswering.from_config(AutoConfig.from_pretrained(model_dir)).save_pretrained(model_dir)
+    aligner = WSPAlignAligner(str(model_dir), batch_size=8, device=-1)
+    scores = aligner.score(src[:3] + [src[3]], tgt[:3] + [""])
+    assert len(scores) == 4 and all(0.0 <= s <= 1.0 for s in scores) and scores[3] == 0.0

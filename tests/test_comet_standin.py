@@ -61,7 +61,9 @@ def examples(pairs):
 @pytest.fixture(scope="module")
 def encoder_dir(tmp_path_factory, pairs):
     texts = [text for pair in pairs for text in pair]
-    return build_encoder(texts, tmp_path_factory.mktemp("enc") / "encoder", vocab_size=400, hidden_size=32, num_layers=1, seed=0)
+    return build_encoder(
+        texts, tmp_path_factory.mktemp("enc") / "encoder", vocab_size=400, hidden_size=32, num_layers=1, seed=0
+    )
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +152,12 @@ def test_encoder_folder_loads_offline_with_xlmr_special_ids(encoder_dir):
 
     tokenizer = XLMRobertaTokenizerFast.from_pretrained(encoder_dir, local_files_only=True)
     config = XLMRobertaConfig.from_pretrained(encoder_dir, local_files_only=True)
-    assert (tokenizer.bos_token_id, tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.unk_token_id) == (0, 1, 2, 3)
+    assert (tokenizer.bos_token_id, tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.unk_token_id) == (
+        0,
+        1,
+        2,
+        3,
+    )
     assert config.vocab_size == len(tokenizer)
     assert (config.hidden_size, config.num_hidden_layers) == (32, 1)
     ids = tokenizer("abcd efgh")["input_ids"]
@@ -224,3 +231,18 @@ def test_train_standin_rejects_bad_arguments(tmp_path, examples, encoder_dir):
     with pytest.raises(ValueError, match="score"):
         train_standin("qe", examples.drop(columns=["score"]), encoder_dir, tmp_path / "m")
     assert not (tmp_path / "m").exists()
+
+
+def test_training_is_reproducible_for_a_seed(tmp_path, examples, encoder_dir):
+    runs = [
+        train_standin("ref", examples, encoder_dir, tmp_path / name, seed=4, max_steps=30, **TINY_MODEL)
+        for name in ("a", "b")
+    ]
+    assert {k: v for k, v in runs[0].items() if "second" not in k} == {
+        k: v for k, v in runs[1].items() if "second" not in k
+    }
+    weights = [
+        torch.load(tmp_path / name / "checkpoints" / "model.ckpt", weights_only=False)["state_dict"] for name in "ab"
+    ]
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])

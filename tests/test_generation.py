@@ -69,3 +69,11 @@ def test_openai_backend_gives_up_with_the_url():
             backend.translate(["x"], "en", "de", Sampling(), progress=False)
     finally:
         patch.undo()
+
+
+def test_outputs_are_one_line_without_reasoning_block():
+    from algharb.generation import clean_output
+
+    assert clean_output("<think>\n\n</think>\n\n你好，世界") == "你好，世界"
+    assert clean_output(" line one\nline two ") == "line one line two"
+    assert clean_output("no <think> at start</think>") == "no <think> at start</think>"

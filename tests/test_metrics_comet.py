@@ -44,7 +44,9 @@ def examples():
 @pytest.fixture(scope="module")
 def encoder_dir(tmp_path_factory):
     texts = [text for pair in substitution_pairs(300) for text in pair]
-    return build_encoder(texts, tmp_path_factory.mktemp("enc") / "encoder", vocab_size=400, hidden_size=32, num_layers=1, seed=1)
+    return build_encoder(
+        texts, tmp_path_factory.mktemp("enc") / "encoder", vocab_size=400, hidden_size=32, num_layers=1, seed=1
+    )
 
 
 def _train(tmp_path_factory, kind, examples, encoder_dir):

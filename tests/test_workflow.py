@@ -32,7 +32,7 @@ def reduced_config() -> dict:
         "base_model": {"hidden_size": 64, "num_layers": 1},
         "teacher": {"max_steps": 40, "learning_rate": 3.0e-3, "batch_size": 16},
         "lid": {"dim": 16, "epoch": 3, "lr": 0.05},
-        "comet": {"n_examples": 1200, "max_epochs": 1},
+        "comet": {"n_examples": 1200, "max_steps": 40},
     }
     config["distill"]["max_pairs_per_direction"] = 40
     for step, steps in (("step1", 12), ("step2", 4)):

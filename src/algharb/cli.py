@@ -75,7 +75,10 @@ def cmd_mbr(args) -> int:
     utility_model = _model_spec(model) if model else None
     mbr = {"utility": utility, "aggregate": args.aggregate, "include_self": args.include_self,
            "batch_size": args.batch_size}
-    align = {"backend": args.align, "symmetrize": args.symmetrize, "reference_pairs": args.reference_pairs}
+    backend, align_model = (args.align.split(":", 1) + [None])[:2]
+    align = {"backend": backend, "symmetrize": args.symmetrize, "reference_pairs": args.reference_pairs}
+    if align_model:
+        align["model"] = _model_spec(align_model)
     with tempfile.TemporaryDirectory() as tmp:
         scores = Path(tmp) / "scores.jsonl"
         hybrid_scores_file(args.candidates, scores, args.tgt_lang, utility_model, mbr, align,
@@ -131,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("mbr", help="hybrid MBR selection: S_MBR + lambda * S_align")
     p.add_argument("--candidates", required=True, help='JSONL lines {"id", "src", "candidates": [...]}')
     p.add_argument("--utility", default="chrf", help="chrf | bleu | comet:<model dir or hub:id>")
-    p.add_argument("--align", default="none", help="none | eflomal")
+    p.add_argument("--align", default="none", help="none | eflomal | wspalign:<model dir or hub:id>")
     p.add_argument("--align-reference", help="clean parallel JSONL ({src, tgt}) the aligner learns from")
     p.add_argument("--reference-pairs", type=int, default=10000)
     p.add_argument("--symmetrize", default="intersection", choices=["intersection", "union"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +29,18 @@ from typing import Callable
 
 from .models import model_reference
 from .prompts import render_prompt, translation_messages
+
+
+_THINK_BLOCK = re.compile(r"^\s*<think>.*?</think>", re.DOTALL)
+
+
+def clean_output(text: str) -> str:
+    """One line of translation: no reasoning block, no internal newlines.
+
+    Qwen3's chat template puts an (empty) ``<think></think>`` block before the
+    answer; outputs must also stay line-aligned with their sources.
+    """
+    return " ".join(_THINK_BLOCK.sub("", text, count=1).split())
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,10 @@ class Sampling:
 
 
 class TransformersBackend:
-    """Batched ``model.generate`` with left padding; CPU or a single GPU."""
+    """Batched ``model.generate`` with left padding; CPU or a single GPU.
+
+    Every backend returns, per source, ``n`` cleaned one-line translations.
+    """
 
     def __init__(self, model: str, device: str = "auto", threads: int = 1, dtype: str = "auto"):
         import torch
@@ -121,7 +137,7 @@ class TransformersBackend:
         with torch.inference_mode():
             out = self.model.generate(**enc, **kwargs)
         new_tokens = out[:, enc["input_ids"].shape[1] :]
-        return [t.strip() for t in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+        return [clean_output(t) for t in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
 
 
 class VllmBackend:
@@ -157,7 +173,7 @@ class VllmBackend:
         )
         prompts = [render_prompt(self.tokenizer, s, src_lang, tgt_lang) for s in sources]
         results = self.llm.generate(prompts, params, use_tqdm=progress)
-        return [[c.text.strip() for c in r.outputs] for r in results]
+        return [[clean_output(c.text) for c in r.outputs] for r in results]
 
 
 class OpenAIBackend:
@@ -193,7 +209,7 @@ class OpenAIBackend:
                 "seed": sampling.seed,
             }
             reply = self._with_retries(body)
-            return [choice["message"]["content"].strip() for choice in reply["choices"]]
+            return [clean_output(choice["message"]["content"]) for choice in reply["choices"]]
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             return list(tqdm(pool.map(one, sources), total=len(sources), desc="request", disable=not progress))

@@ -427,7 +427,12 @@ def train_standin(
 
     if kind not in STANDIN_CLASSES:
         raise ValueError(f"train_standin: kind must be one of {sorted(STANDIN_CLASSES)}, got {kind!r}")
-    for name, value in (("max_steps", max_steps), ("max_epochs", max_epochs), ("batch_size", batch_size), ("threads", threads)):
+    for name, value in (
+        ("max_steps", max_steps),
+        ("max_epochs", max_epochs),
+        ("batch_size", batch_size),
+        ("threads", threads),
+    ):
         if value is not None and value < 1:
             raise ValueError(f"train_standin: {name} must be >= 1, got {value}")
     encoder_dir = _checked_encoder_dir(encoder_dir)
@@ -667,4 +672,3 @@ def _save_model(trainer, model, tmp_dir: Path, final_dir: Path) -> None:
     # Keep the trained encoder weights with its tokenizer: the folder is then a
     # complete Hugging Face model on its own (and what load_pretrained_weights reads).
     model.encoder.model.save_pretrained(tmp_dir / ENCODER_DIRNAME)
-

@@ -197,9 +197,7 @@ def _local_checkpoint(path: Path) -> Path:
         raise ValueError(f"COMET model path {str(path)!r} is neither a model directory nor a .ckpt file")
     hparams = checkpoint.parent.parent / HPARAMS_FILENAME
     if not hparams.is_file():
-        raise FileNotFoundError(
-            f"COMET checkpoint {str(checkpoint)!r} has no {HPARAMS_FILENAME} at {str(hparams)!r}"
-        )
+        raise FileNotFoundError(f"COMET checkpoint {str(checkpoint)!r} has no {HPARAMS_FILENAME} at {str(hparams)!r}")
     return checkpoint
 
 
@@ -260,7 +258,9 @@ def _load_checkpoint(checkpoint: Path, offline: bool):
             pretrained_model=str(encoder_dir.resolve()),
         )
     except Exception as err:
-        raise CometModelError(f"could not load COMET checkpoint {str(checkpoint)!r}: {type(err).__name__}: {err}") from err
+        raise CometModelError(
+            f"could not load COMET checkpoint {str(checkpoint)!r}: {type(err).__name__}: {err}"
+        ) from err
 
 
 def _checked_texts(name: str, texts: Sequence[str]) -> list[str]:

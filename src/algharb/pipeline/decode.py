@@ -6,11 +6,12 @@ import logging
 
 import numpy as np
 
-from ..decode.align import ALIGNERS
+from ..decode.align import ALIGNERS, EflomalAligner, WSPAlignAligner
 from ..decode.mbr import hybrid_select, utility_matrices
 from ..generation import Sampling, load_backend
 from ..io import read_jsonl, write_jsonl, write_lines
 from ..metrics import triple_utility
+from ..models import local_model_dir
 from .common import comet_scorer, read_nonempty_lines
 
 log = logging.getLogger(__name__)
@@ -22,12 +23,7 @@ def translate_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: str
     sources = read_nonempty_lines(src_path)
     settings = Sampling.from_dict(sampling)
     outputs = load_backend(model, threads=threads).translate(sources, src_lang, tgt_lang, settings)
-    return write_lines(out_path, [_one_line(texts[0]) for texts in outputs])
-
-
-def _one_line(text: str) -> str:
-    # A model may emit a newline; the output file is line-aligned with the source.
-    return " ".join(text.split())
+    return write_lines(out_path, [texts[0] for texts in outputs])
 
 
 def candidates_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: str, n: int,
@@ -40,7 +36,7 @@ def candidates_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: st
         {
             "id": i,
             "src": src,
-            "candidates": [_one_line(c) for c in cands],
+            "candidates": cands,
             "sampling": settings.as_dict(),
             "model": model.get("path", model.get("hub")),
         }
@@ -74,19 +70,27 @@ def hybrid_scores_file(candidates_path, out_path, tgt_lang: str, utility_model: 
     return write_jsonl(out_path, out)
 
 
-def _alignment_scores(rows, align: dict, reference_path, seed: int) -> list[list[float] | None]:
+def build_aligner(align: dict, reference_path=None, seed: int = 0):
+    """The configured alignment backend, or None for ``backend: none``."""
     backend = align.get("backend", "none")
     if backend == "none":
+        return None
+    if backend == "eflomal":
+        reference = read_jsonl(reference_path)[: align.get("reference_pairs", 10000)] if reference_path else []
+        return EflomalAligner([r["src"] for r in reference], [r["tgt"] for r in reference],
+                              symmetrize_mode=align.get("symmetrize", "intersection"), seed=seed)
+    if backend == "wspalign":
+        if "model" not in align:
+            raise ValueError("decode.align.model is required for the wspalign backend")
+        return WSPAlignAligner(local_model_dir(align["model"]), threshold=align.get("threshold", 0.1),
+                               batch_size=align.get("batch_size", 64))
+    raise ValueError(f"unknown alignment backend {backend!r}; choose one of ['none', *{sorted(ALIGNERS)}]")
+
+
+def _alignment_scores(rows, align: dict, reference_path, seed: int) -> list[list[float] | None]:
+    aligner = build_aligner(align, reference_path, seed)
+    if aligner is None:
         return [None] * len(rows)
-    if backend not in ALIGNERS:
-        raise ValueError(f"unknown alignment backend {backend!r}; choose one of {['none', *ALIGNERS]}")
-    reference = read_jsonl(reference_path)[: align.get("reference_pairs", 10000)] if reference_path else []
-    aligner = ALIGNERS[backend](
-        [r["src"] for r in reference],
-        [r["tgt"] for r in reference],
-        symmetrize_mode=align.get("symmetrize", "intersection"),
-        seed=seed,
-    )
     flat_src = [r["src"] for r in rows for _ in r["candidates"]]
     flat_hyp = [c for r in rows for c in r["candidates"]]
     flat = aligner.score(flat_src, flat_hyp)

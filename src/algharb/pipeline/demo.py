@@ -92,6 +92,8 @@ def train_comet_standin(kind: str, encoder_dir, files: list[str], pairs: list[st
 
     rows = split_rows(files, pairs)
     examples = make_graded_examples([(r["src"], r["tgt"]) for r in rows], seed=seed,
-                                    n_examples=options.get("n_examples", 16000))
+                                    n_examples=options.get("n_examples", 20000))
+    # Budget in steps (deterministic), not seconds; None takes the per-kind default.
     return train_standin(kind, examples, encoder_dir, Path(out_dir), seed=seed,
-                         max_epochs=options.get("max_epochs", 2), threads=threads)
+                         max_steps=options.get("max_steps"), max_epochs=options.get("max_epochs", 100),
+                         threads=threads)

@@ -42,7 +42,7 @@ def distill_file(rejected_path, out_path, src_lang: str, tgt_lang: str, teacher:
         [r["src"] for r in chosen], src_lang, tgt_lang, settings
     ) if chosen else []
     rows = [
-        {"line": r["line"], "src": r["src"], "tgt": " ".join(out[0].split()), "rejected_tgt": r["tgt"],
+        {"line": r["line"], "src": r["src"], "tgt": out[0], "rejected_tgt": r["tgt"],
          "reason": r["reason"], "src_lang": src_lang, "tgt_lang": tgt_lang}
         for r, out in zip(chosen, outputs)
     ]

@@ -40,15 +40,11 @@ def build_pool(sources_path, out_path, src_lang: str, tgt_lang: str, policy: dic
         teacher_out = load_backend(teacher, threads=threads).translate(sources, src_lang, tgt_lang, greedy)
     rows = []
     for i, (src, samples, taught) in enumerate(zip(sources, own, teacher_out)):
-        candidates = [{"text": _clean(t), "origin": "self"} for t in samples]
-        candidates += [{"text": _clean(t), "origin": "teacher"} for t in taught]
+        candidates = [{"text": t, "origin": "self"} for t in samples]
+        candidates += [{"text": t, "origin": "teacher"} for t in taught]
         rows.append({"id": f"{src_lang}-{tgt_lang}-{i}", "src": src, "src_lang": src_lang,
                      "tgt_lang": tgt_lang, "candidates": candidates})
     return write_jsonl(out_path, rows)
-
-
-def _clean(text: str) -> str:
-    return " ".join(text.split())
 
 
 def score_pool(pool_path, out_path, model: dict, batch_size: int = 64, threads: int = 1) -> int:
