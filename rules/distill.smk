@@ -6,8 +6,10 @@ rule distill:
     input:
         rejected="results/data/{pair}/rejected.jsonl",
         teacher=model_path("teacher"),
+        lid=model_path("lid"),
     output:
         distilled="results/distill/{pair}/distilled.jsonl",
+        stats="results/distill/{pair}/stats.json",
     log:
         "logs/distill/{pair}.log",
     benchmark:

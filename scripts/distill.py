@@ -14,4 +14,7 @@ with snakemake_step(snakemake):
         sampling=params_json(snakemake.params.sampling),
         seed=snakemake.params.seed,
         threads=snakemake.threads,
+        clean=params_json(snakemake.params.clean),
+        lid=snakemake.params.lid,
+        stats_path=snakemake.output.stats,
     )

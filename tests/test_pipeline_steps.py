@@ -74,3 +74,23 @@ def test_cli_reports_errors_without_traceback(tmp_path, capsys):
     bad.write_text("run_name: x\n")
     assert main(["validate", str(bad)]) == 2
     assert "missing a required key" in capsys.readouterr().err
+
+
+def test_distillation_refilters_teacher_outputs(tmp_path, tiny_model_dir):
+    from algharb.pipeline.distill import distill_file
+
+    rejected = [{"line": i + 1, "src": f"alpha beta {w}", "tgt": "x", "reason": reason}
+                for i, (w, reason) in enumerate([("gamma", "qe"), ("delta", "language_id:src"),
+                                                 ("gamma", "copy"), ("eta", "duplicate"), ("mu", "length_ratio")])]
+    write_jsonl(tmp_path / "rejected.jsonl", rejected)
+    clean = {"filters": {"length": {"min": 1, "max": 3}}, "qe": {"mode": "threshold", "threshold": 0.5}}
+    stats = distill_file(tmp_path / "rejected.jsonl", tmp_path / "out.jsonl", "qaa", "qab",
+                         {"path": str(tiny_model_dir)}, max_pairs=10, sampling={"max_new_tokens": 12},
+                         seed=0, clean=clean, stats_path=tmp_path / "stats.json")
+    assert stats["distillable"] == 2  # one :src reason, one duplicate, one repeated source skipped
+    assert stats["skipped_by_reason"] == {"language_id:src": 1, "duplicate": 1}
+    assert stats["translated"] == 2
+    assert stats["kept"] + sum(stats["refilter_rejected_by_reason"].values()) == 2
+    rows = read_jsonl(tmp_path / "out.jsonl")
+    assert all(1 <= len(r["tgt"].split()) <= 3 for r in rows)
+    assert json.loads((tmp_path / "stats.json").read_text()) == stats

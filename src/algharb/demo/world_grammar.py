@@ -160,7 +160,7 @@ class SentenceSampler:
 
     def _noun_phrase(self, rng: random.Random, animate: bool = False) -> NounPhrase:
         if rng.random() < self.rates.p_pronoun:
-            return NounPhrase(person=words.PERSONS[rng.randrange(len(words.PERSONS))])
+            return NounPhrase(person=_pick(rng, words.PERSONS))
         noun = self.zipf["animate" if animate else "noun"].draw(rng)
         plural = rng.random() < self.rates.p_plural
         det = (self.plural_det if plural else self.singular_det).draw(rng)
@@ -200,14 +200,14 @@ class SentenceSampler:
         An expansion that would overshoot ``max_words`` is dropped; after a
         few such misses the sentence stays as it is.
         """
+        sites = _Sites(self.rates)
+        sites.add_clause(sentence.main)
         failures = 0
         while length < target and failures < 6:
-            sites = _Sites(sentence, self.rates)
-            options = sites.options()
+            options = sites.options(sentence)
             if not options:
                 break
-            kind = _draw_option(rng, options)
-            added = self._expand(rng, sentence, sites, kind, self.max_words - length)
+            added = self._expand(rng, sentence, sites, _draw_option(rng, options), self.max_words - length)
             if added:
                 length += added
             else:
@@ -217,37 +217,51 @@ class SentenceSampler:
     def _expand(self, rng: random.Random, sentence: Sentence, sites: "_Sites", kind: str, room: int) -> int:
         """Apply one expansion if it fits in ``room`` words; return the words added (0 = none)."""
         if kind == "adjective":
-            np = sites.adjectivable[rng.randrange(len(sites.adjectivable))]
+            np = _pick(rng, sites.adjectivable)
             adj = self.zipf["adj"].draw(rng)
             if adj in np.adjs or room < 1:
                 return 0
             np.adjs.append(adj)
+            if len(np.adjs) >= self.rates.max_adjectives:
+                sites.adjectivable.remove(np)
             return 1
         if kind == "adverb":
             if room < 1:
                 return 0
-            sites.adverbless[rng.randrange(len(sites.adverbless))].adv = self.zipf["adv"].draw(rng)
+            clause = _pick(rng, sites.adverbless)
+            clause.adv = self.zipf["adv"].draw(rng)
+            sites.adverbless.remove(clause)
             return 1
         if kind == "pp":
-            pp = (self.zipf["prep"].draw(rng), self._noun_phrase(rng))
-            added = 1 + np_length(pp[1])
+            np = self._noun_phrase(rng)
+            added = 1 + np_length(np)
             if added > room:
                 return 0
-            sites.pp_hosts[rng.randrange(len(sites.pp_hosts))].pps.append(pp)
+            clause = _pick(rng, sites.pp_hosts)
+            clause.pps.append((self.zipf["prep"].draw(rng), np))
+            if len(clause.pps) >= self.rates.max_pps:
+                sites.pp_hosts.remove(clause)
+            sites.add_phrase(np)
             return added
         if kind == "relative":
             rel = self._relative(rng)
             added = 2 + (np_length(rel.obj) if rel.obj else 0)
             if added > room:
                 return 0
-            sites.relative_heads[rng.randrange(len(sites.relative_heads))].rel = rel
+            sites.add_relative(_pick(rng, sites.relative_heads), rel)
             return added
         sub = self._clause(rng)
         added = 1 + clause_length(sub)
         if added > room:
             return 0
-        sentence.conj, sentence.sub = words.CONJUNCTIONS[rng.randrange(len(words.CONJUNCTIONS))], sub
+        sentence.conj, sentence.sub = _pick(rng, words.CONJUNCTIONS), sub
+        sites.add_clause(sub)
         return added
+
+
+def _pick(rng: random.Random, items):
+    """Uniform choice; cheaper than ``rng.choice`` in the sampling loop."""
+    return items[int(rng.random() * len(items))]
 
 
 def _draw_option(rng: random.Random, options: list[str]) -> str:
@@ -261,33 +275,57 @@ def _draw_option(rng: random.Random, options: list[str]) -> str:
 
 
 class _Sites:
-    """Where a sentence can still grow: one pass over its phrases."""
+    """Where a growing sentence can still take each kind of expansion.
 
-    def __init__(self, sentence: Sentence, rates: GrammarRates):
-        self.sentence = sentence
-        clauses = _clauses(sentence)
-        phrases = []
-        for clause in clauses:
-            phrases.append(clause.subj)
-            if clause.obj:
-                phrases.append(clause.obj)
-            phrases.extend(np for _, np in clause.pps)
-        inner = [np.rel.obj for np in phrases if np.rel and np.rel.obj]
-        self.adjectivable = [np for np in phrases + inner if np.noun and len(np.adjs) < rates.max_adjectives]
-        self.adverbless = [c for c in clauses if c.adv is None]
-        self.pp_hosts = [c for c in clauses if len(c.pps) < rates.max_pps]
-        has_room = sum(1 for np in phrases if np.rel) < rates.max_relatives
-        self.relative_heads = [np for np in phrases if np.noun and not np.rel] if has_room else []
+    Kept up to date by the expansions themselves, so that growth does not
+    re-walk the tree at every step.
+    """
 
-    def options(self) -> list[str]:
-        available = {
-            "adjective": self.adjectivable,
-            "adverb": self.adverbless,
-            "pp": self.pp_hosts,
-            "relative": self.relative_heads,
-            "subordinate": self.sentence.sub is None,
-        }
-        return [kind for kind, sites in available.items() if sites]
+    def __init__(self, rates: GrammarRates):
+        self.rates = rates
+        self.adjectivable: list[NounPhrase] = []
+        self.adverbless: list[Clause] = []
+        self.pp_hosts: list[Clause] = []
+        self.relative_heads: list[NounPhrase] = []
+        self.relatives = 0
+
+    def add_clause(self, clause: Clause) -> None:
+        if clause.adv is None:
+            self.adverbless.append(clause)
+        if len(clause.pps) < self.rates.max_pps:
+            self.pp_hosts.append(clause)
+        self.add_phrase(clause.subj)
+        if clause.obj:
+            self.add_phrase(clause.obj)
+
+    def add_phrase(self, np: NounPhrase, can_head_relative: bool = True) -> None:
+        if np.noun is None:
+            return
+        if len(np.adjs) < self.rates.max_adjectives:
+            self.adjectivable.append(np)
+        if can_head_relative:
+            self.relative_heads.append(np)
+
+    def add_relative(self, head: NounPhrase, rel: Relative) -> None:
+        head.rel = rel
+        self.relative_heads.remove(head)
+        self.relatives += 1
+        if rel.obj:
+            self.add_phrase(rel.obj, can_head_relative=False)
+
+    def options(self, sentence: Sentence) -> list[str]:
+        options = []
+        if self.adjectivable:
+            options.append("adjective")
+        if self.adverbless:
+            options.append("adverb")
+        if self.pp_hosts:
+            options.append("pp")
+        if self.relative_heads and self.relatives < self.rates.max_relatives:
+            options.append("relative")
+        if sentence.sub is None:
+            options.append("subordinate")
+        return options
 
 
 def _interleave(*lists: list[str]) -> list[str]:
@@ -320,7 +358,9 @@ def clause_length(clause: Clause) -> int:
     length = np_length(clause.subj) + _verb_group_length(clause)
     length += np_length(clause.obj) if clause.obj else 0
     length += 1 if clause.adv else 0
-    return length + sum(1 + np_length(np) for _, np in clause.pps)
+    for _, np in clause.pps:
+        length += 1 + np_length(np)
+    return length
 
 
 def sentence_length(sentence: Sentence) -> int:

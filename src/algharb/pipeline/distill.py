@@ -4,6 +4,9 @@ Which rejected pairs are worth a new target? Those whose *target* was the
 problem. A rejection that implicates the source (a ``:src`` reason, e.g. the
 source is in the wrong language or is junk) or a duplicate of a kept pair
 would only add noise or repeats, so those sources are skipped and counted.
+The teacher's outputs then pass the same rule filters and language ID as the
+raw data (a teacher can copy, truncate or answer in the wrong language);
+pairs that fail are dropped and counted by reason.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import random
 from collections import Counter
 
 from ..generation import Sampling, load_backend
-from ..io import read_jsonl, write_jsonl
+from ..io import read_jsonl, write_json, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +29,12 @@ def distillable(row: dict) -> bool:
 
 
 def distill_file(rejected_path, out_path, src_lang: str, tgt_lang: str, teacher: dict, max_pairs: int,
-                 sampling: dict, seed: int, threads: int = 1) -> dict:
-    """Teacher translations for up to ``max_pairs`` distinct rejected sources (seeded choice)."""
+                 sampling: dict, seed: int, threads: int = 1, clean: dict | None = None,
+                 lid: dict | None = None, stats_path=None) -> dict:
+    """Teacher translations for up to ``max_pairs`` distinct rejected sources (seeded choice).
+
+    With ``clean`` (the config's clean section) the outputs are re-filtered.
+    """
     rejected = read_jsonl(rejected_path)
     reasons = Counter(r.get("reason", "") for r in rejected if not distillable(r))
     seen, usable = set(), []
@@ -46,8 +53,28 @@ def distill_file(rejected_path, out_path, src_lang: str, tgt_lang: str, teacher:
          "reason": r["reason"], "src_lang": src_lang, "tgt_lang": tgt_lang}
         for r, out in zip(chosen, outputs)
     ]
+    rows, refiltered = refilter(rows, src_lang, tgt_lang, clean, lid) if clean else (rows, {})
     write_jsonl(out_path, rows)
-    stats = {"rejected": len(rejected), "distillable": len(usable), "distilled": len(rows),
-             "skipped_by_reason": dict(reasons)}
+    stats = {"rejected": len(rejected), "distillable": len(usable), "translated": len(chosen),
+             "kept": len(rows), "skipped_by_reason": dict(reasons), "refilter_rejected_by_reason": refiltered}
+    if stats_path:
+        write_json(stats_path, stats)
     log.info("distillation %s-%s: %s", src_lang, tgt_lang, stats)
     return stats
+
+
+def refilter(rows: list[dict], src_lang: str, tgt_lang: str, clean: dict, lid: dict | None):
+    """Keep the teacher pairs that pass the rule filters; count the others by reason."""
+    from ..data.clean import FilterConfig, apply_rule_filters
+    from ..data.ingest import ParallelCorpus
+    from .data import load_lid
+
+    if not rows:
+        return rows, {}
+    config = FilterConfig.from_dict(clean, pair=f"{src_lang}-{tgt_lang}")
+    identifier = load_lid(lid) if "language_id" in config.filter_names else None
+    corpus = ParallelCorpus.from_pairs([(r["src"], r["tgt"]) for r in rows])
+    decisions = apply_rule_filters(corpus, src_lang, tgt_lang, config, lid=identifier, progress=False)
+    kept = decisions["kept"].tolist()
+    reasons = Counter(decisions.loc[~decisions["kept"], "reason"])
+    return [r for r, keep in zip(rows, kept) if keep], dict(reasons)
