@@ -13,14 +13,14 @@ rule clean_rules:
         "logs/data/{pair}/clean_rules.log",
     benchmark:
         "results/benchmarks/data/{pair}/clean_rules.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: 1
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
         clean=as_json(config["clean"]),
         lid=model_spec("lid"),
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
     script:
         "../scripts/clean_rules.py"
 
@@ -35,12 +35,12 @@ rule score_qe:
         "logs/data/{pair}/score_qe.log",
     benchmark:
         "results/benchmarks/data/{pair}/score_qe.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         model=model_spec("qe"),
         batch_size=config["clean"]["qe"].get("batch_size", 64),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/score_qe.py"
 
@@ -56,13 +56,13 @@ rule apply_qe:
         funnel="results/data/{pair}/funnel.tsv",
     log:
         "logs/data/{pair}/apply_qe.log",
-    conda:
-        "../envs/algharb.yaml"
-    threads: 1
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
         clean=as_json(config["clean"]),
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
     script:
         "../scripts/apply_qe.py"
 
@@ -78,10 +78,10 @@ rule funnel_plot:
         ),
     log:
         "logs/data/funnel_plot.log",
+    params:
+        pairs=PAIRS,
     conda:
         "../envs/algharb.yaml"
     threads: 1
-    params:
-        pairs=PAIRS,
     script:
         "../scripts/funnel_plot.py"

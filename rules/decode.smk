@@ -14,9 +14,6 @@ rule translate_baseline:
         "results/benchmarks/decode/{system}/{pair}.tsv"
     wildcard_constraints:
         system="|".join(SYSTEM_MODEL),
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
@@ -25,6 +22,9 @@ rule translate_baseline:
             "backend": config["decode"].get("backend", "transformers"),
         },
         sampling=as_json(config["decode"]["baseline_sampling"]),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/translate.py"
 
@@ -39,9 +39,6 @@ rule candidates:
         "logs/decode/candidates_{pair}.log",
     benchmark:
         "results/benchmarks/decode/candidates_{pair}.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
@@ -52,6 +49,9 @@ rule candidates:
         n=config["decode"]["candidates"]["n"],
         sampling=as_json(config["decode"]["candidates"].get("sampling", {})),
         seed=config["seed"],
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/candidates.py"
 
@@ -72,15 +72,15 @@ rule hybrid_scores:
         "logs/decode/scores_{pair}.log",
     benchmark:
         "results/benchmarks/decode/scores_{pair}.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         tgt_lang=tgt_lang,
         utility_model=model_spec("utility"),
         mbr=config["decode"]["mbr"],
         align=config["decode"]["align"],
         seed=config["seed"],
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/hybrid_scores.py"
 
@@ -93,11 +93,11 @@ rule hybrid_select:
         selections="results/decode/{pair}/selected.jsonl",
     log:
         "logs/decode/select_{pair}.log",
-    conda:
-        "../envs/algharb.yaml"
-    threads: 1
     params:
         lam=config["decode"]["lambda"],
         mbr=config["decode"]["mbr"],
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
     script:
         "../scripts/hybrid_select.py"

@@ -8,14 +8,14 @@ rule demo_world:
         demo_world_files(),
     log:
         "logs/demo/world.log",
-    conda:
-        "../envs/algharb.yaml"
-    threads: 1
     params:
         world=as_json(config.get("demo", {}).get("world", {})),
         pairs=PAIRS,
         seed=config["seed"],
         out_dir=lambda wc, output: str(Path(output[0]).parents[1]),
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
     script:
         "../scripts/demo_world.py"
 
@@ -27,12 +27,12 @@ rule demo_tokenizer:
         directory(f"{DEMO_MODELS}/tokenizer"),
     log:
         "logs/demo/tokenizer.log",
-    conda:
-        "../envs/algharb.yaml"
-    priority: 10
-    threads: 1
     params:
         vocab_size=config.get("demo", {}).get("tokenizer", {}).get("vocab_size", 1500),
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    priority: 10
     script:
         "../scripts/demo_tokenizer.py"
 
@@ -44,13 +44,13 @@ rule demo_base_model:
         directory(f"{DEMO_MODELS}/base"),
     log:
         "logs/demo/base_model.log",
-    conda:
-        "../envs/algharb.yaml"
-    priority: 10
-    threads: 1
     params:
         architecture=as_json(config.get("demo", {}).get("base_model", {})),
         seed=config["seed"],
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    priority: 10
     script:
         "../scripts/demo_base_model.py"
 
@@ -65,15 +65,15 @@ rule demo_teacher:
         "logs/demo/teacher.log",
     benchmark:
         "results/benchmarks/demo_teacher.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    priority: 10
-    threads: THREADS
     params:
         hparams=as_json(config.get("demo", {}).get("teacher", {})),
         pairs=PAIRS,
         seed=config["seed"],
         checkpoint_dir=checkpoint_dir("demo_teacher"),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
+    priority: 10
     script:
         "../scripts/demo_teacher.py"
 
@@ -87,12 +87,12 @@ rule demo_lid:
         accuracy=f"{DEMO_MODELS}/lid_accuracy.json",
     log:
         "logs/demo/lid.log",
-    conda:
-        "../envs/algharb.yaml"
-    threads: 1
     params:
         options=as_json(config.get("demo", {}).get("lid", {})),
         seed=config["seed"],
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
     script:
         "../scripts/demo_lid.py"
 
@@ -104,11 +104,11 @@ rule demo_comet_encoder:
         directory(f"{DEMO_MODELS}/comet_encoder"),
     log:
         "logs/demo/comet_encoder.log",
+    params:
+        seed=config["seed"],
     conda:
         "../envs/algharb.yaml"
     threads: 1
-    params:
-        seed=config["seed"],
     script:
         "../scripts/demo_comet_encoder.py"
 
@@ -129,9 +129,6 @@ rule demo_comet:
         "results/benchmarks/demo_{standin}.tsv"
     wildcard_constraints:
         standin="|".join(DEMO_COMET_KIND),
-    conda:
-        "../envs/algharb.yaml"
-    threads: 1
     params:
         kind=lambda wc: DEMO_COMET_KIND[wc.standin],
         options=as_json(config.get("demo", {}).get("comet", {})),
@@ -139,5 +136,8 @@ rule demo_comet:
         # Each stand-in gets its own seed, so the evaluation metric is not
         # the very model used as MBR utility (no shared blind spots).
         seed=lambda wc: config["seed"] + list(DEMO_COMET_KIND).index(wc.standin),
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
     script:
         "../scripts/demo_comet.py"

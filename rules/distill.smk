@@ -1,5 +1,5 @@
 # Distillation (seed 000 §2.2 step 2): the teacher re-translates the sources of
-# the pairs the cleaning stage rejected.
+# the pairs the cleaning stage rejected; its outputs pass the rule filters again.
 
 
 rule distill:
@@ -14,9 +14,6 @@ rule distill:
         "logs/distill/{pair}.log",
     benchmark:
         "results/benchmarks/distill/{pair}.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
@@ -24,5 +21,10 @@ rule distill:
         max_pairs=config["distill"].get("max_pairs_per_direction", 800000),
         sampling=as_json(config["distill"].get("sampling", {})),
         seed=config["seed"],
+        clean=as_json(config["clean"] if config["distill"].get("refilter", True) else None),
+        lid=model_spec("lid"),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/distill.py"

@@ -13,14 +13,14 @@ rule evaluate:
         "logs/eval/{system}/{pair}.log",
     benchmark:
         "results/benchmarks/eval/{system}/{pair}.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         tgt_lang=tgt_lang,
         metrics=config["evaluate"]["metrics"],
         model=model_spec("evaluation"),
         batch_size=config["evaluate"].get("comet_batch_size", 64),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/evaluate.py"
 
@@ -43,13 +43,13 @@ rule ablation_table:
         ),
     log:
         "logs/eval/ablation_table.log",
-    conda:
-        "../envs/algharb.yaml"
-    threads: 1
     params:
         primary=config["evaluate"]["primary"],
         systems=ALL_SYSTEMS,
         pairs=PAIRS,
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
     script:
         "../scripts/ablation_table.py"
 
@@ -65,11 +65,11 @@ rule ablation_plot:
         ),
     log:
         "logs/eval/ablation_plot.log",
+    params:
+        metrics=config["evaluate"]["metrics"],
     conda:
         "../envs/algharb.yaml"
     threads: 1
-    params:
-        metrics=config["evaluate"]["metrics"],
     script:
         "../scripts/ablation_plot.py"
 
@@ -85,10 +85,10 @@ rule training_plot:
         ),
     log:
         "logs/train/training_plot.log",
+    params:
+        stages=["sft1", "sft2", "cpo", "dynamic"],
     conda:
         "../envs/algharb.yaml"
     threads: 1
-    params:
-        stages=["sft1", "sft2", "cpo", "dynamic"],
     script:
         "../scripts/training_plot.py"

@@ -10,11 +10,11 @@ rule fetch_corpus:
         tgt="results/raw/{pair}/train.tgt",
     log:
         "logs/fetch/corpus_{pair}.log",
+    params:
+        recipe=lambda wc: FETCH["corpora"][wc.pair],
     conda:
         "../envs/algharb.yaml"
     threads: 1
-    params:
-        recipe=lambda wc: FETCH["corpora"][wc.pair],
     script:
         "../scripts/fetch_corpus.py"
 
@@ -25,11 +25,11 @@ rule fetch_testset:
         ref="results/raw/{pair}/test.ref",
     log:
         "logs/fetch/test_{pair}.log",
+    params:
+        recipe=lambda wc: FETCH["test"][wc.pair],
     conda:
         "../envs/algharb.yaml"
     threads: 1
-    params:
-        recipe=lambda wc: FETCH["test"][wc.pair],
     script:
         "../scripts/fetch_testset.py"
 
@@ -39,10 +39,10 @@ rule fetch_rl_sources:
         "results/raw/rl/{lang}.txt",
     log:
         "logs/fetch/rl_{lang}.log",
+    params:
+        testsets=lambda wc: FETCH["rl_sources"][wc.lang],
     conda:
         "../envs/algharb.yaml"
     threads: 1
-    params:
-        testsets=lambda wc: FETCH["rl_sources"][wc.lang],
     script:
         "../scripts/fetch_rl_sources.py"

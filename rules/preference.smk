@@ -10,15 +10,15 @@ rule rl_sources:
         "results/rl/sources/{lang}.txt",
     log:
         "logs/rl/sources_{lang}.log",
-    conda:
-        "../envs/algharb.yaml"
-    threads: 1
     params:
         n=config["rl"]["sources_per_language"],
         seed=config["seed"],
         exclude=lambda wc: [
             pair_files("test", p)["src"] for p in PAIRS if split_pair(p)[0] == wc.lang
         ],
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
     script:
         "../scripts/rl_sources.py"
 
@@ -34,9 +34,6 @@ rule rl_pool:
         "logs/rl/pool_{pair}.log",
     benchmark:
         "results/benchmarks/rl/pool_{pair}.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
@@ -47,6 +44,9 @@ rule rl_pool:
         teacher=model_spec("teacher"),
         pool=as_json(config["rl"]["pool"]),
         seed=config["seed"],
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/rl_pool.py"
 
@@ -61,12 +61,12 @@ rule rl_pool_qe:
         "logs/rl/pool_qe_{pair}.log",
     benchmark:
         "results/benchmarks/rl/pool_qe_{pair}.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         model=model_spec("qe"),
         batch_size=config["clean"]["qe"].get("batch_size", 64),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/rl_pool_qe.py"
 
@@ -79,11 +79,11 @@ rule cpo_pairs:
         stats="results/rl/cpo_pairs_stats.json",
     log:
         "logs/rl/cpo_pairs.log",
+    params:
+        margin=config["rl"]["cpo"].get("margin", 0.05),
     conda:
         "../envs/algharb.yaml"
     threads: 1
-    params:
-        margin=config["rl"]["cpo"].get("margin", 0.05),
     script:
         "../scripts/cpo_pairs.py"
 
@@ -98,13 +98,13 @@ rule cpo:
         "logs/train/cpo.log",
     benchmark:
         "results/benchmarks/train/cpo.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         hparams=as_json(config["rl"]["cpo"]),
         seed=config["seed"],
         checkpoint_dir=checkpoint_dir("cpo"),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/cpo.py"
 
@@ -119,12 +119,12 @@ rule dynamic:
         "logs/train/dynamic.log",
     benchmark:
         "results/benchmarks/train/dynamic.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         hparams=as_json(config["rl"]["dynamic"]),
         seed=config["seed"],
         checkpoint_dir=checkpoint_dir("dynamic"),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/dynamic.py"

@@ -12,14 +12,14 @@ rule sft_step1:
         "logs/train/sft1.log",
     benchmark:
         "results/benchmarks/train/sft1.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         base=model_spec("base"),
         hparams=as_json(config["sft"]["step1"]),
         seed=config["seed"],
         checkpoint_dir=checkpoint_dir("sft1"),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/sft.py"
 
@@ -34,13 +34,13 @@ rule sft_step2:
         "logs/train/sft2.log",
     benchmark:
         "results/benchmarks/train/sft2.tsv"
-    conda:
-        "../envs/algharb.yaml"
-    threads: THREADS
     params:
         base={"path": trained_model("sft1")},
         hparams=as_json(config["sft"]["step2"]),
         seed=config["seed"],
         checkpoint_dir=checkpoint_dir("sft2"),
+    conda:
+        "../envs/algharb.yaml"
+    threads: THREADS
     script:
         "../scripts/sft.py"

@@ -31,10 +31,15 @@ def reduced_config() -> dict:
         "tokenizer": {"vocab_size": 600},
         "base_model": {"hidden_size": 64, "num_layers": 1},
         "teacher": {"max_steps": 40, "learning_rate": 3.0e-3, "batch_size": 16},
-        "lid": {"dim": 16, "epoch": 3, "lr": 0.05},
+        "lid": {"dim": 16, "epoch": 25, "lr": 0.05},
         "comet": {"n_examples": 1200, "max_steps": 40},
     }
+    # A 40-step QE stand-in is uncalibrated: reject a share, not below a fixed score.
+    config["clean"]["qe"] = {"mode": "quantile", "quantile": 0.1, "batch_size": 64}
     config["distill"]["max_pairs_per_direction"] = 40
+    # A 40-step teacher writes junk that the re-filter would drop entirely;
+    # re-filtering has its own unit test.
+    config["distill"]["refilter"] = False
     for step, steps in (("step1", 12), ("step2", 4)):
         config["sft"][step].update(max_steps=steps, save_steps=steps, warmup_steps=1,
                                    global_batch_size=8, per_device_batch_size=8)

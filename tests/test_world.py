@@ -398,6 +398,21 @@ def test_lexicon_has_hundreds_of_pronounceable_unique_stems():
     assert len(qaa & qab) < 5  # two different lexicons
 
 
+def cognate_fraction(world: World, lang: str) -> float:
+    lexicon = world.lexicon
+    lemmas = [lemma for lemma in lexicon.entries if lemma not in lexicon.ambiguous]
+    laws = lexicon.sound_laws[lang]
+    return sum(lexicon.stem(lang, lemma).startswith(laws.apply(lemma)) for lemma in lemmas) / len(lemmas)
+
+
+def test_cognate_share_controls_sound_law_stems():
+    for lang in ("qaa", "qab"):
+        assert cognate_fraction(World({**SMALL, "cognate_share": 1.0}), lang) > 0.8
+        assert cognate_fraction(World({**SMALL, "cognate_share": 0.0}), lang) < 0.05
+    laws = World({**SMALL, "cognate_share": 1.0}).lexicon.sound_laws["qaa"]
+    assert laws.apply("farm") == laws.apply("farm") and laws.apply("farm") != laws.apply("barn")
+
+
 def test_english_word_forms_have_one_analysis_each():
     seen: dict[str, str] = {word: "function" for word in words.FUNCTION_WORDS}
     seen.update({prep: "prep" for prep, _ in words.parse_pool(words.PREPOSITIONS)})

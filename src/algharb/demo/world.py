@@ -80,6 +80,10 @@ DEFAULT_WORLD: dict = {
     "zipf_offset": 3.0,
     # English words whose translation depends on the animacy of a context noun.
     "n_ambiguous": 10,
+    # Share of content lemmas whose target stem is a cognate: the English
+    # word under seeded sound laws (learnable, guessable when rare); the
+    # rest are unrelated invented stems (must be memorised).
+    "cognate_share": 0.0,
     # Chance that a noun phrase is a pronoun / that a noun is plural.
     "p_pronoun": 0.15,
     "p_plural": 0.3,
@@ -88,10 +92,11 @@ DEFAULT_WORLD: dict = {
     "p_past": 0.35,
     "p_future": 0.15,
     # Limits on optional structure: adjectives per noun, PPs per clause,
-    # relative clauses per sentence.
+    # relative clauses per sentence, subordinate clauses per sentence (0 or 1).
     "max_adjectives": 2,
     "max_pps": 2,
     "max_relatives": 2,
+    "max_subordinates": 1,
     # Share of raw-corpus lines per noise kind (the rest is clean).
     "noise": {
         "misaligned": 0.03,
@@ -106,7 +111,8 @@ DEFAULT_WORLD: dict = {
 
 _COUNT_KEYS = ("n_train", "n_dev", "n_test", "n_rl", "n_teacher", "n_metric", "n_lid", "n_lid_valid")
 _PROBABILITY_KEYS = ("p_pronoun", "p_plural", "p_negation", "p_past", "p_future")
-_LIMIT_KEYS = ("max_adjectives", "max_pps", "max_relatives")
+_SHARE_KEYS = ("cognate_share",)
+_LIMIT_KEYS = ("max_adjectives", "max_pps", "max_relatives", "max_subordinates")
 
 
 # --------------------------------------------------------------------------
@@ -150,9 +156,11 @@ def _check_values(c: dict) -> None:
     for key in _COUNT_KEYS + _LIMIT_KEYS:
         if not _is_int(c[key]) or c[key] < 0:
             raise ValueError(f"{key} must be a non-negative integer, got {c[key]!r}")
+    if c["max_subordinates"] > 1:
+        raise ValueError(f"max_subordinates must be 0 or 1, got {c['max_subordinates']!r}")
     if c["n_train"] < 2:
         raise ValueError(f"n_train must be at least 2, got {c['n_train']!r}")
-    for key in _PROBABILITY_KEYS:
+    for key in _PROBABILITY_KEYS + _SHARE_KEYS:
         if isinstance(c[key], bool) or not isinstance(c[key], (int, float)) or not 0 <= c[key] <= 1:
             raise ValueError(f"{key} must be a probability in [0, 1], got {c[key]!r}")
     if c["p_past"] + c["p_future"] > 1:
@@ -191,7 +199,7 @@ class World:
     def __init__(self, config: dict | None = None):
         self.config = resolve_config(config)
         c = self.config
-        self.lexicon = build_lexicon(c["seed"], c["lexicon_size"], c["n_ambiguous"])
+        self.lexicon = build_lexicon(c["seed"], c["lexicon_size"], c["n_ambiguous"], c["cognate_share"])
         self.parser = EnglishParser(self.lexicon)
         self.english = EnglishRenderer(self.lexicon)
         self.targets = {"qaa": QaaRenderer(self.lexicon), "qab": QabRenderer(self.lexicon)}

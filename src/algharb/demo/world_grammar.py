@@ -93,6 +93,7 @@ class GrammarRates:
     max_adjectives: int
     max_pps: int
     max_relatives: int
+    max_subordinates: int
 
 
 # Relative weights of the ways a sentence grows towards its target length.
@@ -323,7 +324,7 @@ class _Sites:
             options.append("pp")
         if self.relative_heads and self.relatives < self.rates.max_relatives:
             options.append("relative")
-        if sentence.sub is None:
+        if sentence.sub is None and self.rates.max_subordinates > 0:
             options.append("subordinate")
         return options
 

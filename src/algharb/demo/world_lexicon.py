@@ -99,6 +99,7 @@ class Lexicon:
     stems: dict[str, dict[tuple[str, str], str]]
     function_words: dict[str, dict[str, str]]  # lang → slot → word
     qab_gender: dict[str, int] = field(default_factory=dict)  # noun lemma → 1, 2 or 3
+    sound_laws: dict[str, "SoundLaws"] = field(default_factory=dict)  # lang → cognate maker
 
     def sense(self, lemma: str, animate_context: bool) -> str:
         """Which target lemma an English word takes given its context's animacy."""
@@ -167,6 +168,66 @@ def _choose_lemmas(rng: random.Random, lexicon_size: int, ambiguous: set[str]) -
     return ranked
 
 
+# English spelling → rough sound classes, applied before the sound laws.
+_SPELLING = (("ck", "k"), ("ph", "f"), ("qu", "kw"), ("x", "ks"), ("wh", "w"), ("gh", ""),
+             ("sh", "S"), ("ch", "C"), ("th", "T"), ("ng", "N"))
+_ENGLISH_CONSONANTS = "bcdfghjklmnprstvwyzSCTN"
+_ENGLISH_VOWELS = "aeiou"
+
+
+class SoundLaws:
+    """Seeded regular sound correspondences English → one target language.
+
+    A cognate keeps the English word's skeleton with every sound replaced
+    by a fixed counterpart, so a model can learn the correspondences and
+    guess rare cognates, but not rare non-cognates (see ``cognate_share``).
+    """
+
+    def __init__(self, lang: str, rng: random.Random):
+        phonology = PHONOLOGIES[lang]
+        consonants = [o for o in phonology.onsets if len(o) == 1 or lang == "qab"]
+        self.consonants = {c: rng.choice(consonants) for c in _ENGLISH_CONSONANTS}
+        self.vowels = {v: rng.choice(phonology.vowels) for v in _ENGLISH_VOWELS}
+        self.onset = rng.choice([o for o in phonology.onsets if len(o) == 1])
+        self.ending = phonology.syllable(rng, coda=False)
+
+    def apply(self, english: str) -> str:
+        """The cognate of an English word (before any clash repair)."""
+        word = self._map(english_sounds(english))
+        if not word or word[0] in "aeiouy":
+            word = self.onset + word
+        return word if len(word) >= 5 else word + self.ending
+
+    def _map(self, sounds: str) -> str:
+        vowels = set(self.vowels.values())
+        out: list[str] = []
+        last_vowel = self.vowels["u"]
+        for sound in sounds:
+            if sound in _ENGLISH_VOWELS:
+                if out and out[-1] in vowels:
+                    continue  # no vowel sequences
+                last_vowel = self.vowels[sound]
+                out.append(last_vowel)
+            elif sound in self.consonants:
+                mapped = self.consonants[sound]
+                if out and out[-1] == mapped:
+                    continue  # no geminates
+                if out and out[-1] not in vowels:
+                    out.append(last_vowel)  # epenthesis: one consonant unit per onset
+                out.append(mapped)
+        return "".join(out)
+
+
+def english_sounds(english: str) -> str:
+    """Rough sound string of an English word: digraphs folded, silent e dropped."""
+    text = english.lower()
+    for spelling, sound in _SPELLING:
+        text = text.replace(spelling, sound)
+    if len(text) > 3 and text.endswith("e") and text[-2] not in _ENGLISH_VOWELS:
+        text = text[:-1]
+    return text[:1] + text[1:].replace("y", "i")
+
+
 class _WordMaker:
     """Draws unique invented words of one language.
 
@@ -177,19 +238,34 @@ class _WordMaker:
     def __init__(self, lang: str, rng: random.Random):
         self.phonology = PHONOLOGIES[lang]
         self.rng = rng
+        self.laws = SoundLaws(lang, rng)
         self.stems: list[str] = []
         self.taken: set[str] = set(QAB_RESERVED)
 
+    def _free(self, candidate: str) -> bool:
+        if len(candidate) < 5 or candidate in self.taken:
+            return False
+        return not any(candidate in old or old in candidate for old in self.stems)
+
+    def _take(self, candidate: str) -> str:
+        self.stems.append(candidate)
+        self.taken.add(candidate)
+        return candidate
+
     def stem(self) -> str:
+        """A fresh invented stem."""
         while True:
             candidate = self.phonology.word(self.rng, self.rng.choice((2, 2, 2, 3)))
-            if len(candidate) < 5 or candidate in self.taken:
-                continue
-            if any(candidate in old or old in candidate for old in self.stems):
-                continue
-            self.stems.append(candidate)
-            self.taken.add(candidate)
-            return candidate
+            if self._free(candidate):
+                return self._take(candidate)
+
+    def cognate(self, english: str) -> str:
+        """The sound-law image of ``english``, or a fresh stem if that clashes."""
+        candidate = self.laws.apply(english)
+        for extra in ("", self.laws.ending):
+            if self._free(candidate + extra):
+                return self._take(candidate + extra)
+        return self.stem()
 
     def function_word(self, closed: bool = False) -> str:
         """A short word; ``closed`` ones end in a consonant (qab determiner bases)."""
@@ -203,15 +279,25 @@ class _WordMaker:
             return candidate
 
 
-def _target_lexicon(lang: str, rng: random.Random, ranked: dict[str, list[str]], ambiguous: frozenset[str]):
-    """Stems for every (lemma, sense) and the seeded function words of one language."""
+def _target_lexicon(
+    lang: str, rng: random.Random, ranked: dict[str, list[str]], ambiguous: frozenset[str], cognate_share: float
+):
+    """Stems for every (lemma, sense) and the seeded function words of one language.
+
+    A ``cognate_share`` of the unambiguous content lemmas are cognates (sound
+    laws applied to the English word); the rest, and both senses of every
+    ambiguous word, are unrelated invented stems.
+    """
     maker = _WordMaker(lang, rng)
     stems: dict[tuple[str, str], str] = {}
     for cat in CATEGORIES:
         for lemma in ranked[cat]:
-            senses = ("anim", "inan") if lemma in ambiguous else ("",)
-            for sense in senses:
-                stems[(lemma, sense)] = maker.stem()
+            if lemma in ambiguous:
+                stems[(lemma, "anim")], stems[(lemma, "inan")] = maker.stem(), maker.stem()
+            elif rng.random() < cognate_share:
+                stems[(lemma, "")] = maker.cognate(lemma)
+            else:
+                stems[(lemma, "")] = maker.stem()
     for prep in words.parse_pool(words.PREPOSITIONS):
         senses = ("anim", "inan") if prep[0] in ambiguous else ("",)
         for sense in senses:
@@ -224,10 +310,10 @@ def _target_lexicon(lang: str, rng: random.Random, ranked: dict[str, list[str]],
     else:
         slots = {f"det:{s}": maker.function_word(closed=True) for s in QAB_DETERMINER_SLOTS}
         slots.update({f"pron:{p}": maker.function_word() for p in words.PERSONS})
-    return stems, slots
+    return stems, slots, maker.laws
 
 
-def build_lexicon(seed: int, lexicon_size: int, n_ambiguous: int) -> Lexicon:
+def build_lexicon(seed: int, lexicon_size: int, n_ambiguous: int, cognate_share: float = 0.0) -> Lexicon:
     """The whole lexicon for one world; each piece has its own seeded stream."""
     if not MIN_LEXICON_SIZE <= lexicon_size <= POOL_SIZE:
         raise ValueError(f"lexicon_size must be in [{MIN_LEXICON_SIZE}, {POOL_SIZE}], got {lexicon_size}")
@@ -240,12 +326,13 @@ def build_lexicon(seed: int, lexicon_size: int, n_ambiguous: int) -> Lexicon:
         irregular = dict(ENGLISH_POOLS[cat])
         for lemma in ranked[cat]:
             entries[lemma] = english_entry(lemma, irregular[lemma], cat)
-    stems, function_words = {}, {}
+    stems, function_words, laws = {}, {}, {}
     for lang in TARGET_LANGUAGES:
-        stems[lang], function_words[lang] = _target_lexicon(lang, random.Random(f"{seed}:{lang}"), ranked, ambiguous)
+        lang_rng = random.Random(f"{seed}:{lang}")
+        stems[lang], function_words[lang], laws[lang] = _target_lexicon(lang, lang_rng, ranked, ambiguous, cognate_share)
     gender_rng = random.Random(f"{seed}:gender")
     qab_gender = {
         lemma: gender_rng.choice((1, 2, 3)) for cat in NOUN_CLASSES for lemma in ranked[cat]
     }
     prepositions = tuple(lemma for lemma, _ in words.parse_pool(words.PREPOSITIONS))
-    return Lexicon(seed, entries, ranked, ambiguous, prepositions, stems, function_words, qab_gender)
+    return Lexicon(seed, entries, ranked, ambiguous, prepositions, stems, function_words, qab_gender, laws)

@@ -32,9 +32,13 @@ def rule_decisions_file(src_path, tgt_path, out_path, src_lang: str, tgt_lang: s
     config = FilterConfig.from_dict(clean, pair=f"{src_lang}-{tgt_lang}")
     needs_lid = "language_id" in config.filter_names
     decisions = apply_rule_filters(corpus, src_lang, tgt_lang, config, lid=load_lid(lid) if needs_lid else None)
-    write_tsv(out_path, decisions)
-    summary = {"pairs": len(decisions), "kept": int(decisions["kept"].sum())}
+    summary = {"pairs": len(decisions), "kept": int(decisions["kept"].sum()),
+               "removed": decisions.loc[~decisions["kept"], "reason"].value_counts().to_dict()}
     log.info("%s-%s rule filters: %s", src_lang, tgt_lang, summary)
+    if summary["kept"] == 0:
+        raise ValueError(f"{src_lang}-{tgt_lang}: the rule filters removed every pair of {src_path} "
+                         f"(removed by reason: {summary['removed']}); check the clean section and the LID model")
+    write_tsv(out_path, decisions)
     return summary
 
 
