@@ -41,10 +41,16 @@ rule ablation_table:
             caption="../report/all_metrics.rst",
             category="Results",
         ),
+        per_metric=expand(
+            "results/tables/ablation_{metric}.{ext}",
+            metric=config["evaluate"]["metrics"],
+            ext=["tsv", "md"],
+        ),
     log:
         "logs/eval/ablation_table.log",
     params:
         primary=config["evaluate"]["primary"],
+        metrics=config["evaluate"]["metrics"],
         systems=ALL_SYSTEMS,
         pairs=PAIRS,
     conda:

@@ -15,4 +15,9 @@ with snakemake_step(snakemake):
         caption=f"{snakemake.params.primary} (x100) per direction and averaged",
     )
     write_table(scores.set_index(["system", "pair", "metric"]), tsv_path=snakemake.output.metrics_tsv)
+    # per_metric holds, for each metric in order, its .tsv then its .md.
+    per_metric = list(snakemake.output.per_metric)
+    for metric, tsv, md in zip(snakemake.params.metrics, per_metric[0::2], per_metric[1::2]):
+        table = ablation_table(scores, metric, snakemake.params.systems, snakemake.params.pairs)
+        write_table(table, tsv_path=tsv, md_path=md)
     print(table.to_markdown(floatfmt=".2f"))

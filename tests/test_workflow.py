@@ -76,6 +76,8 @@ def test_ablation_table_has_the_papers_rows(finished_run):
     assert "| two_step_sft" in (finished_run / "results/tables/ablation.md").read_text()
     metrics = pd.read_csv(finished_run / "results/tables/all_metrics.tsv", sep="\t")
     assert set(metrics["metric"]) == {"chrf", "bleu", "xcomet"}
+    xcomet = pd.read_csv(finished_run / "results/tables/ablation_xcomet.tsv", sep="\t", index_col=0)
+    assert list(xcomet.index) == list(table.index)
 
 
 def test_cleaning_keeps_rejected_pairs_with_reasons(finished_run):
