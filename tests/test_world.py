@@ -12,6 +12,7 @@ import pytest
 from algharb.demo import world_words as words
 from algharb.demo.world import (
     DEFAULT_WORLD,
+    _maximum_matching,
     LANGUAGES,
     World,
     generate_world,
@@ -134,12 +135,11 @@ def test_lid_files_are_fasttext_lines_for_every_language(built):
     labels = collections.Counter(re.match(r"__label__(\S+) \S", line).group(1) for line in lines)
     assert labels == {lang: SMALL["n_lid"] for lang in LANGUAGES}
     for line in lines:
-        if line.startswith("__label__qab "):
-            english = None  # qab text cannot be parsed back; check script only
-            assert re.fullmatch(r"[A-Za-z ,.]+", line.split(" ", 1)[1]), line
-        elif line.startswith("__label__en "):
-            english = line.split(" ", 1)[1]
-            world.parse(english)
+        label, text = line.split(" ", 1)
+        if label == "__label__en":
+            world.parse(text)  # a sentence of the world
+        else:
+            assert re.fullmatch(r"[A-Z][a-z ,]+\.", text), line  # invented languages: Latin script
 
 
 # ---------------------------------------------------------------- noise
@@ -240,6 +240,20 @@ def test_sentence_lengths_stay_in_range():
     assert len(set(lengths)) >= 5  # spread over the range, not stuck at one end
 
 
+def test_structure_limits_are_respected():
+    world = World({**SMALL, "max_relatives": 0, "max_subordinates": 0, "max_pps": 1, "max_adjectives": 1})
+    for tree in world.sample_trees(300, seed=2):
+        assert tree.sub is None and len(tree.main.pps) <= 1
+        phrases = [tree.main.subj, tree.main.obj] + [np for _, np in tree.main.pps]
+        assert all(np is None or (np.rel is None and len(np.adjs) <= 1) for np in phrases)
+
+
+def test_unreachable_length_range_is_an_error():
+    world = World({**SMALL, "p_pronoun": 1.0, "max_pps": 0, "max_subordinates": 0, "min_words": 9, "max_words": 12})
+    with pytest.raises(ValueError, match="min_words"):
+        world.sample_sentences(1, seed=0)
+
+
 def test_oracle_rejects_text_outside_the_world():
     world = load_world(SMALL)
     for text in ("Colorless purple ideas sleepz furiously.", "The the.", "He sleeps", ""):
@@ -273,6 +287,19 @@ def test_omitted_content_is_empty_for_the_reference_and_finds_a_deleted_word():
             hit = next(i for i in reversed(range(len(tokens))) if stem in tokens[i].lower())
             damaged = " ".join(tokens[:hit] + tokens[hit + 1 :])
             assert word in world.omitted_content(source, damaged, lang)
+
+
+def test_omitted_content_is_empty_for_many_references():
+    world = load_world(SMALL)
+    for source in world.sample_sentences(500, seed=13):
+        for lang in ("qaa", "qab"):
+            assert world.omitted_content(source, world.oracle_translate(source, lang), lang) == []
+
+
+def test_matching_lets_no_stem_steal_another_words_slot():
+    # Item 0's stem occurs in words 0 and 1, item 1's only in word 0.
+    assert _maximum_matching([[0, 1], [0]], 2) == {0, 1}
+    assert _maximum_matching([[0], [0]], 1) == {0}
 
 
 def test_omitted_content_tolerates_wrong_suffixes():
@@ -355,7 +382,12 @@ def test_qab_is_verb_initial_pro_drop_and_fronts_pps():
     assert clitic.lower().rstrip(".") == "mi" + stem + ("h" if stem[-1] in "aeiouy" else "") + "ir"
     prep = next(p for p in world.lexicon.prepositions if p not in world.lexicon.ambiguous)
     fronted = world.render(
-        simple(NounPhrase(person="1sg"), verb, NounPhrase(noun=noun, det="a"), pps=[(prep, NounPhrase(noun=noun, det="the"))]),
+        simple(
+            NounPhrase(person="1sg"),
+            verb,
+            NounPhrase(noun=noun, det="a"),
+            pps=[(prep, NounPhrase(noun=noun, det="the"))],
+        ),
         "qab",
     )
     assert fronted.lower().startswith(world.lexicon.stems["qab"][(prep, "")] + " ")
@@ -387,10 +419,13 @@ def test_word_choice_is_zipfian(built):
 
 
 def test_lexicon_has_hundreds_of_pronounceable_unique_stems():
-    world = load_world(SMALL)
+    assert load_world(SMALL).lexicon.lemma_count() == DEFAULT_WORLD["lexicon_size"] >= 200
+    world = load_world({**SMALL, "lexicon_size": 450})
     for lang in ("qaa", "qab"):
-        stems = [world.lexicon.stem(lang, lemma) for lemma in world.lexicon.entries if lemma not in world.lexicon.ambiguous]
-        assert len(set(stems)) == len(stems) >= 300
+        stems = [
+            world.lexicon.stem(lang, lemma) for lemma in world.lexicon.entries if lemma not in world.lexicon.ambiguous
+        ]
+        assert len(set(stems)) == len(stems) >= 400
         assert all(re.fullmatch(r"[a-z]{5,}", stem) for stem in stems)
         assert all(re.search(r"[aeiouy]", stem) for stem in stems)
     qaa = {world.lexicon.stem("qaa", lemma) for lemma in world.lexicon.entries}
@@ -444,6 +479,10 @@ def test_unknown_keys_and_bad_values_name_the_key():
         resolve_config({"pairs": ["en-fr"]})
     with pytest.raises(ValueError, match="n_dev"):
         resolve_config({"n_dev": -1})
+    with pytest.raises(ValueError, match="max_subordinates"):
+        resolve_config({"max_subordinates": 2})
+    with pytest.raises(ValueError, match="cognate_share"):
+        resolve_config({"cognate_share": -0.1})
     with pytest.raises(ValueError, match="p_plural"):
         resolve_config({"p_plural": 2})
     with pytest.raises(ValueError, match="zipf_exponent"):

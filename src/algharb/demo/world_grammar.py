@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from algharb.demo import world_words as words
 from algharb.demo.world_lexicon import NOUN_CLASSES, Lexicon
 
-TENSES = ("pres", "past", "fut")
-
 
 @dataclass(slots=True)
 class Relative:
@@ -99,6 +97,8 @@ class GrammarRates:
 # Relative weights of the ways a sentence grows towards its target length.
 EXPANSION_WEIGHTS = {"adjective": 3.0, "adverb": 1.5, "pp": 2.5, "relative": 1.2, "subordinate": 1.0}
 P_ANIMATE_SUBJECT = 0.8
+# A length range the structure limits cannot reach fails after this many draws.
+MAX_SAMPLE_ATTEMPTS = 1000
 SINGULAR_DET_WEIGHTS = (0.35, 0.2, 0.07, 0.07, 0.05, 0.06, 0.05, 0.05, 0.05, 0.05)
 PLURAL_DET_WEIGHTS = (0.3, 0.07, 0.07, 0.1, 0.08, 0.05, 0.05, 0.05, 0.05, 0.05, 0.13)
 
@@ -186,7 +186,7 @@ class SentenceSampler:
 
     def sample(self, rng: random.Random) -> Sentence:
         """One sentence; lengths are spread uniformly over the configured range."""
-        while True:
+        for _ in range(MAX_SAMPLE_ATTEMPTS):
             sentence = Sentence(self._clause(rng))
             length = sentence_length(sentence)
             if length > self.max_words:
@@ -194,6 +194,10 @@ class SentenceSampler:
             length = self._grow(rng, sentence, length, rng.randint(self.min_words, self.max_words))
             if length >= self.min_words:
                 return sentence
+        raise ValueError(
+            f"no sentence of {self.min_words}-{self.max_words} words in {MAX_SAMPLE_ATTEMPTS} tries; "
+            "widen min_words/max_words or allow more structure (max_pps, max_relatives, p_pronoun, ...)"
+        )
 
     def _grow(self, rng: random.Random, sentence: Sentence, length: int, target: int) -> int:
         """Add optional structure until ``target`` words; returns the final length.

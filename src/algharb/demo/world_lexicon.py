@@ -1,8 +1,10 @@
 """The seeded lexicon of the demo world: which English lemmas exist, how
 frequent each is, and the invented qaa/qab words they translate to.
 
-Everything here is a pure function of ``(seed, lexicon_size, n_ambiguous)``, so
-the oracle can rebuild the exact lexicon that generated a corpus.
+Everything here is a pure function of ``(seed, lexicon_size, n_ambiguous,
+cognate_share)``, so the oracle can rebuild the exact lexicon that generated a
+corpus. Frequency ranks are seeded too; how steeply frequency falls with rank
+is the sampler's business (``zipf_exponent``, ``zipf_offset``).
 """
 
 from __future__ import annotations
@@ -169,8 +171,18 @@ def _choose_lemmas(rng: random.Random, lexicon_size: int, ambiguous: set[str]) -
 
 
 # English spelling → rough sound classes, applied before the sound laws.
-_SPELLING = (("ck", "k"), ("ph", "f"), ("qu", "kw"), ("x", "ks"), ("wh", "w"), ("gh", ""),
-             ("sh", "S"), ("ch", "C"), ("th", "T"), ("ng", "N"))
+_SPELLING = (
+    ("ck", "k"),
+    ("ph", "f"),
+    ("qu", "kw"),
+    ("x", "ks"),
+    ("wh", "w"),
+    ("gh", ""),
+    ("sh", "S"),
+    ("ch", "C"),
+    ("th", "T"),
+    ("ng", "N"),
+)
 _ENGLISH_CONSONANTS = "bcdfghjklmnprstvwyzSCTN"
 _ENGLISH_VOWELS = "aeiou"
 
@@ -329,10 +341,10 @@ def build_lexicon(seed: int, lexicon_size: int, n_ambiguous: int, cognate_share:
     stems, function_words, laws = {}, {}, {}
     for lang in TARGET_LANGUAGES:
         lang_rng = random.Random(f"{seed}:{lang}")
-        stems[lang], function_words[lang], laws[lang] = _target_lexicon(lang, lang_rng, ranked, ambiguous, cognate_share)
+        stems[lang], function_words[lang], laws[lang] = _target_lexicon(
+            lang, lang_rng, ranked, ambiguous, cognate_share
+        )
     gender_rng = random.Random(f"{seed}:gender")
-    qab_gender = {
-        lemma: gender_rng.choice((1, 2, 3)) for cat in NOUN_CLASSES for lemma in ranked[cat]
-    }
+    qab_gender = {lemma: gender_rng.choice((1, 2, 3)) for cat in NOUN_CLASSES for lemma in ranked[cat]}
     prepositions = tuple(lemma for lemma, _ in words.parse_pool(words.PREPOSITIONS))
     return Lexicon(seed, entries, ranked, ambiguous, prepositions, stems, function_words, qab_gender, laws)

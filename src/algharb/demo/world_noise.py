@@ -64,7 +64,8 @@ def junk_line(rng: random.Random) -> str:
         lambda: f"http://{digits(1, 2)}.{digits(1, 2)}.{digits(1, 2)}.{digits(1, 2)}:{digits(3, 4)}/{digits(3, 6)}?id={digits(3, 6)}",
         lambda: f"+{digits(1, 2)} ({digits(0, 1)}) {digits(2, 3)} {digits(3, 4)}-{digits(3, 4)} / {rng.randint(1990, 2030)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
         lambda: " *** ".join(digits(1, 5) for _ in range(rng.randint(3, 5))),
-        lambda: " ".join(f"[{digits(0, 2)}]" for _ in range(rng.randint(2, 4))) + f" {digits(1, 2)}.{digits(0, 1)} % — {digits(1, 2)} %",
+        lambda: " ".join(f"[{digits(0, 2)}]" for _ in range(rng.randint(2, 4)))
+        + f" {digits(1, 2)}.{digits(0, 1)} % — {digits(1, 2)} %",
     )
     return rng.choice(templates)()
 

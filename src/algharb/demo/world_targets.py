@@ -41,8 +41,16 @@ QAA_NEGATION = "mA"
 QAA_TENSE = {"pres": "Ir", "past": "dI", "fut": "AcAk"}
 QAA_PERSON = {"1sg": "Im", "2sg": "sIn", "3sg": "", "1pl": "Iz", "3pl": "lAr"}
 QAA_PARTICIPLE = "kAn"
-QAA_DETERMINER_SLOT = {"a": "a", "this": "prox", "these": "prox", "that": "dist", "those": "dist",
-                       "some": "some", "every": "every", "many": "many"}
+QAA_DETERMINER_SLOT = {
+    "a": "a",
+    "this": "prox",
+    "these": "prox",
+    "that": "dist",
+    "those": "dist",
+    "some": "some",
+    "every": "every",
+    "many": "many",
+}
 
 # ---- qab prefixes ----
 QAB_GENDER_VOWEL = {1: "o", 2: "a", 3: "e"}
@@ -52,8 +60,16 @@ QAB_TENSE = {"pres": "", "past": "sa", "fut": "vo"}
 QAB_OBJECT_CLITIC = {"1sg": "ek", "2sg": "ut", "3sg.m": "on", "3sg.f": "an", "1pl": "us", "3pl": "ir"}
 QAB_PLURAL = "i"
 QAB_DEFINITE = frozenset({"the", "this", "that", "these", "those"} | set(words.POSSESSIVES))
-QAB_DETERMINER_SLOT = {"a": "a", "this": "prox", "these": "prox", "that": "dist", "those": "dist",
-                       "some": "some", "every": "every", "many": "many"}
+QAB_DETERMINER_SLOT = {
+    "a": "a",
+    "this": "prox",
+    "these": "prox",
+    "that": "dist",
+    "those": "dist",
+    "some": "some",
+    "every": "every",
+    "many": "many",
+}
 QAB_DETERMINER_SLOT.update({p: p for p in words.POSSESSIVES})
 
 

@@ -125,8 +125,7 @@ CONJUNCTIONS = "because when while although if unless until".split()
 # their object, adjectives on their noun, prepositions on their object. The
 # world's ``n_ambiguous`` of them (seeded choice) get two target lemmas.
 AMBIGUOUS_CANDIDATES = (
-    "take hold keep raise catch carry lose call draw play lead old light fresh warm "
-    "strong with against behind"
+    "take hold keep raise catch carry lose call draw play lead old light fresh warm " "strong with against behind"
 ).split()
 
 # Determiners: which noun numbers they combine with. ``None`` (no determiner)
