@@ -29,7 +29,7 @@ def metric_bars(scores: pd.DataFrame, metrics: list[str], path) -> None:
         ax.set_ylim(max(0, low - (means.max() - low) * 2 - 1), means.max() + 1)
         for i, v in enumerate(means.values):
             ax.text(i, v, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
-    fig.suptitle("Ablation: average over directions")
+    fig.suptitle("Ablation: average over directions", y=1.03)
     _save(fig, path)
 
 
