@@ -94,3 +94,18 @@ def test_distillation_refilters_teacher_outputs(tmp_path, tiny_model_dir):
     rows = read_jsonl(tmp_path / "out.jsonl")
     assert all(1 <= len(r["tgt"].split()) <= 3 for r in rows)
     assert json.loads((tmp_path / "stats.json").read_text()) == stats
+
+
+def test_cli_clean_keeps_rejected_pairs_with_reasons(tmp_path, capsys):
+    (tmp_path / "f.yaml").write_text("filters:\n  length: {min: 1, max: 50}\n  copy: {}\n  duplicate: {}\n")
+    write_lines(tmp_path / "a.en", ["hello world", "same", "hello world"])
+    write_lines(tmp_path / "a.de", ["hallo welt", "same", "hallo welt"])
+    assert main(["clean", "--src", str(tmp_path / "a.en"), "--tgt", str(tmp_path / "a.de"), "--pair", "en-de",
+                 "--filters", str(tmp_path / "f.yaml"), "--out", str(tmp_path / "out")]) == 0
+    assert [r["src"] for r in read_jsonl(tmp_path / "out/clean.jsonl")] == ["hello world"]
+    assert {r["reason"] for r in read_jsonl(tmp_path / "out/rejected.jsonl")} == {"copy", "duplicate"}
+    write_lines(tmp_path / "short.de", ["x"])
+    assert main(["clean", "--src", str(tmp_path / "a.en"), "--tgt", str(tmp_path / "short.de"), "--pair",
+                 "en-de", "--filters", str(tmp_path / "f.yaml"), "--out", str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err
+    assert "a.en" in err and "short.de" in err

@@ -99,6 +99,52 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _load_yaml(path) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def cmd_world(args) -> int:
+    from .pipeline.demo import build_world
+
+    world = _load_yaml(args.config) if args.config else {}
+    summary = build_world(world, args.pairs, args.seed, args.out)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_clean(args) -> int:
+    """Rule filters + LID (+ QE with a COMET model) of one parallel corpus."""
+    from pathlib import Path
+
+    from .pipeline.data import apply_qe_file, qe_scores_file, rule_decisions_file
+
+    src_lang, tgt_lang = split_pair(args.pair)
+    clean = _load_yaml(args.filters)
+    out = Path(args.out)
+    lid = _model_spec(args.lid) if args.lid else None
+    rule_decisions_file(args.src, args.tgt, out / "rule_decisions.tsv", src_lang, tgt_lang, clean, lid)
+    scores = None
+    if args.qe_model:
+        scores = out / "qe_scores.tsv"
+        qe_scores_file(out / "rule_decisions.tsv", scores, _model_spec(args.qe_model), threads=args.threads)
+        clean.setdefault("qe", {"mode": "threshold", "threshold": args.qe_threshold})
+    counts = apply_qe_file(out / "rule_decisions.tsv", scores, src_lang, tgt_lang, clean,
+                           out / "decisions.tsv", out / "clean.jsonl", out / "rejected.jsonl", out / "funnel.tsv")
+    print(f"{counts['clean']} pairs kept, {counts['rejected']} rejected (with reasons) in {out}/")
+    print((out / "funnel.tsv").read_text())
+    return 0
+
+
+def cmd_sft(args) -> int:
+    from .pipeline.train import sft_step
+
+    sft_step(_model_spec(args.model), args.data, args.out, args.checkpoint_dir, _load_yaml(args.hparams),
+             args.seed, threads=args.threads)
+    print(f"model saved to {args.out}")
+    return 0
+
+
 def _add_generation_options(parser, temperature: float) -> None:
     parser.add_argument("--model", required=True, help="model directory, or hub:owner/name")
     parser.add_argument("--backend", default="transformers", choices=["transformers", "vllm", "openai"])
@@ -121,6 +167,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate a config file against config/schema.yaml")
     p.add_argument("config")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("world", help="generate the demo world (toy languages, oracle, labelled noise)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--pairs", nargs="+", default=["en-qaa", "en-qab"])
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--config", help="YAML with world keys (see algharb.demo.world.DEFAULT_WORLD)")
+    p.set_defaults(func=cmd_world)
+
+    p = sub.add_parser("clean", help="clean one parallel corpus: rule filters, LID, QE; rejected pairs keep a reason")
+    p.add_argument("--src", required=True, help="source side, one sentence per line (.gz/.xz allowed)")
+    p.add_argument("--tgt", required=True, help="target side, line-aligned with --src")
+    p.add_argument("--pair", required=True, help="language pair, e.g. en-zh")
+    p.add_argument("--filters", required=True, help="YAML: the config's clean section (filters, per_pair, qe)")
+    p.add_argument("--lid", help="fastText LID model (file or hub:owner/name); needed by language_id")
+    p.add_argument("--qe-model", help="COMET QE model (dir or hub:id); without it no QE filtering")
+    p.add_argument("--qe-threshold", type=float, default=0.5, help="used when the YAML has no qe section")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="output folder: decisions.tsv, clean.jsonl, rejected.jsonl, funnel.tsv")
+    p.set_defaults(func=cmd_clean)
+
+    p = sub.add_parser("sft", help="one SFT step on translation rows (JSONL {src, tgt, src_lang, tgt_lang})")
+    p.add_argument("--model", required=True, help="base model dir, or hub:owner/name")
+    p.add_argument("--data", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--checkpoint-dir", required=True, help="kept across restarts; training resumes from it")
+    p.add_argument("--hparams", required=True, help="YAML: the config's sft.step1 (or step2) section")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=cmd_sft)
 
     p = sub.add_parser("translate", help="translate a file (greedy by default)")
     _add_generation_options(p, temperature=0.0)

@@ -58,19 +58,26 @@ def qe_scores_file(decisions_path, out_path, model: dict, batch_size: int = 64, 
 
 def apply_qe_file(decisions_path, scores_path, src_lang: str, tgt_lang: str, clean: dict,
                   out_decisions, out_clean, out_rejected, out_funnel) -> dict:
-    """Apply the QE threshold; write the final table, clean/rejected JSONL and the funnel."""
-    import pandas as pd
+    """Apply the QE threshold; write the final table, clean/rejected JSONL and the funnel.
 
+    ``scores_path=None`` skips QE filtering (rule filters and LID only).
+    """
     decisions = read_decisions(decisions_path)
-    scores = pd.read_csv(scores_path, sep="\t")
-    kept_lines = decisions.loc[decisions["kept"], "line"].to_numpy()
-    if not np.array_equal(kept_lines, scores["line"].to_numpy()):
-        raise ValueError(f"{scores_path} does not score exactly the pairs kept in {decisions_path}")
-    config = FilterConfig.from_dict(clean, pair=f"{src_lang}-{tgt_lang}")
-    final = apply_qe_config(decisions, scores["qe_score"].to_numpy(), config)
+    final = decisions if scores_path is None else _with_qe(decisions, decisions_path, scores_path,
+                                                             FilterConfig.from_dict(clean, pair=f"{src_lang}-{tgt_lang}"))
     write_tsv(out_decisions, final)
     n_clean, n_rejected = write_decision_jsonl(final, out_clean, out_rejected, src_lang, tgt_lang)
     write_tsv(out_funnel, funnel(final))
     if n_clean == 0:
         raise ValueError(f"{src_lang}-{tgt_lang}: every pair was filtered out; check the clean section")
     return {"clean": n_clean, "rejected": n_rejected}
+
+
+def _with_qe(decisions, decisions_path, scores_path, config):
+    import pandas as pd
+
+    scores = pd.read_csv(scores_path, sep="\t")
+    kept_lines = decisions.loc[decisions["kept"], "line"].to_numpy()
+    if not np.array_equal(kept_lines, scores["line"].to_numpy()):
+        raise ValueError(f"{scores_path} does not score exactly the pairs kept in {decisions_path}")
+    return apply_qe_config(decisions, scores["qe_score"].to_numpy(), config)
