@@ -38,3 +38,10 @@ def test_lines_refuse_embedded_newlines(tmp_path):
     assert read_lines(tmp_path / "l.txt") == ["a", "b"]
     with pytest.raises(ValueError, match="line 2"):
         write_lines(tmp_path / "m.txt", ["a", "b\nc"])
+
+
+def test_invalid_utf8_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"fine\n\xff\xfe broken\n")
+    with pytest.raises(ValueError, match=r"bad\.txt:2: not valid UTF-8"):
+        read_lines(path)

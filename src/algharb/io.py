@@ -85,9 +85,19 @@ def write_lines(path: str | os.PathLike, lines: Iterable[str]) -> int:
 
 
 def read_lines(path: str | os.PathLike) -> list[str]:
-    """Read a UTF-8 text file into a list of lines without trailing newlines."""
-    with open(path, encoding="utf-8") as handle:
-        return [line.rstrip("\n") for line in handle]
+    """Read a UTF-8 text file into a list of lines without trailing newlines.
+
+    Invalid UTF-8 is an error naming the file and line (raw corpora, where bad
+    lines are dropped and counted instead, go through ``algharb.data.ingest``).
+    """
+    lines = []
+    with open(path, "rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                lines.append(raw.decode("utf-8").removesuffix("\n").removesuffix("\r"))
+            except UnicodeDecodeError as err:
+                raise ValueError(f"{path}:{line_no}: not valid UTF-8 ({err.reason})") from None
+    return lines
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
