@@ -12,6 +12,5 @@ with snakemake_step(snakemake):
         mbr=snakemake.params.mbr,
         align=snakemake.params.align,
         reference_path=snakemake.input.reference,
-        seed=snakemake.params.seed,
         threads=snakemake.threads,
     )

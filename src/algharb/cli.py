@@ -82,7 +82,7 @@ def cmd_mbr(args) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         scores = Path(tmp) / "scores.jsonl"
         hybrid_scores_file(args.candidates, scores, args.tgt_lang, utility_model, mbr, align,
-                           reference_path=args.align_reference, seed=args.seed, threads=args.threads)
+                           reference_path=args.align_reference, threads=args.threads)
         hyps = Path(args.out).with_suffix(".txt") if args.hyp is None else Path(args.hyp)
         n = hybrid_select_file(scores, hyps, args.out, args.lam, mbr)
     print(f"selected {n} translations: {args.out} (scores) and {hyps} (text)")
@@ -218,7 +218,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-self", action="store_true")
     p.add_argument("--tgt-lang", default=None, help="target language (BLEU tokenisation)")
     p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", required=True, help="output JSONL: input fields + selected, index, scores")
     p.add_argument("--hyp", help="also write the selected texts here (default: OUT with .txt)")
