@@ -85,3 +85,25 @@ rule funnel_plot:
     threads: 1
     script:
         "../scripts/funnel_plot.py"
+
+
+rule filter_quality:
+    input:
+        decisions=expand("results/data/{pair}/decisions.tsv", pair=PAIRS),
+        labels=[config["data"]["noise_labels"][p] for p in PAIRS],
+    output:
+        tsv=report(
+            "results/tables/filter_quality.tsv",
+            caption="../report/filter_quality.rst",
+            category="Data",
+        ),
+        md="results/tables/filter_quality.md",
+    log:
+        "logs/data/filter_quality.log",
+    params:
+        pairs=PAIRS,
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/filter_quality.py"

@@ -21,7 +21,9 @@ rule distill:
         max_pairs=config["distill"].get("max_pairs_per_direction", 800000),
         sampling=as_json(config["distill"].get("sampling", {})),
         seed=config["seed"],
-        clean=as_json(config["clean"] if config["distill"].get("refilter", True) else None),
+        clean=as_json(
+            config["clean"] if config["distill"].get("refilter", True) else None
+        ),
         lid=model_spec("lid"),
     conda:
         "../envs/algharb.yaml"

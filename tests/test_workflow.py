@@ -92,6 +92,13 @@ def test_cleaning_keeps_rejected_pairs_with_reasons(finished_run):
         assert len(rejected) == removed - counts.get("removed:invalid_utf8", 0)
 
 
+def test_filter_quality_is_measured_against_the_noise_labels(finished_run):
+    quality = pd.read_csv(finished_run / "results/tables/filter_quality.tsv", sep="\t")
+    assert set(quality["pair"]) == {"en-qaa", "en-qab"}
+    copies = quality[quality["kind"] == "untranslated_copy"]
+    assert (copies["share"] == 1.0).all()  # a rule filter catches every copy
+
+
 def test_every_report_output_exists(finished_run):
     for name in ("ablation.png", "funnel.png", "training.png"):
         assert (finished_run / "results/plots" / name).stat().st_size > 1000

@@ -81,3 +81,27 @@ def _with_qe(decisions, decisions_path, scores_path, config):
     if not np.array_equal(kept_lines, scores["line"].to_numpy()):
         raise ValueError(f"{scores_path} does not score exactly the pairs kept in {decisions_path}")
     return apply_qe_config(decisions, scores["qe_score"].to_numpy(), config)
+
+
+def filter_quality_file(decision_paths, label_paths, pairs, out_tsv, out_md) -> "pd.DataFrame":
+    """Demo only: per pair and noise kind, the share of lines the cleaning rejected.
+
+    A last row per pair, ``precision_of_kept``, holds the share of kept pairs
+    that are clean.
+    """
+    import pandas as pd
+
+    from ..data.quality import filter_quality, kept_precision
+    from ..report.tables import write_table
+
+    parts = []
+    for pair, decisions_path, labels_path in zip(pairs, decision_paths, label_paths):
+        decisions = read_decisions(decisions_path)
+        labels = pd.read_csv(labels_path, sep="\t")
+        table = filter_quality(decisions, labels).rename(columns={"rejected_share": "share"})
+        table.loc["precision_of_kept"] = {"lines": int(decisions["kept"].sum()),
+                                          "share": kept_precision(decisions, labels), "top_reason": ""}
+        parts.append(table.reset_index().assign(pair=pair))
+    result = pd.concat(parts)[["pair", "kind", "lines", "share", "top_reason"]].set_index("pair")
+    write_table(result, tsv_path=out_tsv, md_path=out_md)
+    return result

@@ -1,0 +1,13 @@
+"""Demo only: how well cleaning separated the injected noise from clean pairs."""
+
+from algharb.pipeline.data import filter_quality_file
+from algharb.workflow import snakemake_step
+
+with snakemake_step(snakemake):
+    filter_quality_file(
+        decision_paths=snakemake.input.decisions,
+        label_paths=snakemake.input.labels,
+        pairs=snakemake.params.pairs,
+        out_tsv=snakemake.output.tsv,
+        out_md=snakemake.output.md,
+    )
