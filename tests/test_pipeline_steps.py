@@ -109,3 +109,11 @@ def test_cli_clean_keeps_rejected_pairs_with_reasons(tmp_path, capsys):
                  "en-de", "--filters", str(tmp_path / "f.yaml"), "--out", str(tmp_path / "o2")]) == 2
     err = capsys.readouterr().err
     assert "a.en" in err and "short.de" in err
+
+
+def test_unknown_alignment_backend_lists_the_choices():
+    from algharb.pipeline.decode import build_aligner
+
+    assert build_aligner({"backend": "none"}) is None
+    with pytest.raises(ValueError, match=r"choose one of \['none', 'eflomal', 'wspalign'\]"):
+        build_aligner({"backend": "giza"})

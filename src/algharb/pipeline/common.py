@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-
 from ..io import read_lines
 from ..models import model_reference
 
@@ -35,9 +33,3 @@ def comet_scorer(spec: dict, batch_size: int = 64, threads: int = 1, gpus: int |
 
         gpus = 1 if torch.cuda.is_available() else 0
     return CometScorer(model_reference(spec), batch_size=batch_size, gpus=gpus, threads=threads)
-
-
-def ensure_parent(path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path

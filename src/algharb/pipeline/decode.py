@@ -84,7 +84,7 @@ def build_aligner(align: dict, reference_path=None):
             raise ValueError("decode.align.model is required for the wspalign backend")
         return WSPAlignAligner(local_model_dir(align["model"]), threshold=align.get("threshold", 0.1),
                                batch_size=align.get("batch_size", 64))
-    raise ValueError(f"unknown alignment backend {backend!r}; choose one of ['none', *{sorted(ALIGNERS)}]")
+    raise ValueError(f"unknown alignment backend {backend!r}; choose one of {['none', *sorted(ALIGNERS)]}")
 
 
 def _alignment_scores(rows, align: dict, reference_path) -> list[list[float] | None]:
