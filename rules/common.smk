@@ -5,6 +5,8 @@ import re
 from pathlib import Path
 
 from algharb.config import validate_config
+from algharb.data.ingest import is_plain_text_spec, spec_paths
+from algharb.data.shards import shard_ids
 from algharb.prompts import split_pair
 
 validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
@@ -26,6 +28,8 @@ wildcard_constraints:
     lang="[A-Za-z_]+",
     system="|".join(re.escape(s) for s in ALL_SYSTEMS),
     stage="sft1|sft2|cpo|dynamic",
+    shard="[0-9]+",
+    section="dev|test",
 
 
 def src_lang(wildcards):
@@ -47,8 +51,32 @@ def model_spec(name):
 
 
 def pair_files(section, pair):
-    files = config["data"][section][pair]
-    return {"src": files["src"], "tgt": files["tgt"]}
+    """Plain line-aligned files of a dev/test set: the configured ones, or their conversion."""
+    spec = config["data"][section][pair]
+    if is_plain_text_spec(spec):
+        return {"src": spec["src"], "tgt": spec["tgt"]}
+    return {
+        "src": f"results/data/{pair}/{section}.src",
+        "tgt": f"results/data/{pair}/{section}.tgt",
+    }
+
+
+def corpus_inputs(wildcards):
+    """The raw files of a direction's training corpus, whatever their format."""
+    return spec_paths(config["data"]["corpora"][wildcards.pair])
+
+
+def shard_files(name):
+    """Input function: file ``name`` of every shard of the direction (after sharding)."""
+
+    def files(wildcards):
+        raw = checkpoints.shard_corpus.get(pair=wildcards.pair).output[0]
+        return [
+            f"results/data/{wildcards.pair}/shards/{shard}/{name}"
+            for shard in shard_ids(raw)
+        ]
+
+    return files
 
 
 def test_files(wildcards):
@@ -133,5 +161,8 @@ def get_final_output():
     ]
     if all(p in config["data"].get("noise_labels", {}) for p in PAIRS):
         # Only the demo world knows which lines are noise.
-        outputs.append("results/tables/filter_quality.md")
+        outputs += [
+            "results/tables/filter_quality.md",
+            "results/tables/filter_precision_recall.md",
+        ]
     return outputs

@@ -1,18 +1,41 @@
-# Cleaning (seed 000 §2.2 step 1): normalisation, rule filters, language ID,
-# then CometKiwi QE on the survivors. Rejected pairs are kept with a reason:
-# they feed the distillation stage.
+# Cleaning (seed 000 §2.2 step 1), sharded so that each filter runs as many
+# small jobs: the raw corpus is cut into shards of clean.shard_size lines;
+# each shard is normalised and rule/LID-filtered on its own; duplicates and
+# the QE quantile are decided over all shards together from small summaries;
+# each shard then gets its final kept/rejected files, and the shards are
+# merged back in order. Rejected pairs keep a reason: they feed distillation.
 
 
-rule clean_rules:
+checkpoint shard_corpus:
     input:
-        unpack(lambda wc: pair_files("corpora", wc.pair)),
+        corpus_inputs,
+    output:
+        directory("results/data/{pair}/shards/raw"),
+    log:
+        "logs/data/{pair}/shard_corpus.log",
+    benchmark:
+        "results/benchmarks/data/{pair}/shard_corpus.tsv"
+    params:
+        spec=lambda wc: as_json(config["data"]["corpora"][wc.pair]),
+        shard_size=config["clean"].get("shard_size", 1000000),
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/shard_corpus.py"
+
+
+rule clean_shard:
+    input:
+        shard="results/data/{pair}/shards/raw/{shard}.jsonl",
         lid=model_path("lid"),
     output:
-        decisions="results/data/{pair}/rule_decisions.tsv",
+        decisions="results/data/{pair}/shards/{shard}/rule_decisions.tsv",
+        dedup_keys="results/data/{pair}/shards/{shard}/dedup_keys.npz",
     log:
-        "logs/data/{pair}/clean_rules.log",
+        "logs/data/{pair}/clean_shard/{shard}.log",
     benchmark:
-        "results/benchmarks/data/{pair}/clean_rules.tsv"
+        "results/benchmarks/data/{pair}/clean_shard/{shard}.tsv"
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
@@ -22,19 +45,36 @@ rule clean_rules:
         "../envs/algharb.yaml"
     threads: 1
     script:
-        "../scripts/clean_rules.py"
+        "../scripts/clean_shard.py"
+
+
+rule dedup:
+    input:
+        shard_files("dedup_keys.npz"),
+    output:
+        "results/data/{pair}/duplicates.npz",
+    log:
+        "logs/data/{pair}/dedup.log",
+    benchmark:
+        "results/benchmarks/data/{pair}/dedup.tsv"
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/dedup.py"
 
 
 rule score_qe:
     input:
-        decisions="results/data/{pair}/rule_decisions.tsv",
+        decisions="results/data/{pair}/shards/{shard}/rule_decisions.tsv",
+        duplicates="results/data/{pair}/duplicates.npz",
         model=model_path("qe"),
     output:
-        scores="results/data/{pair}/qe_scores.tsv",
+        scores="results/data/{pair}/shards/{shard}/qe_scores.tsv",
     log:
-        "logs/data/{pair}/score_qe.log",
+        "logs/data/{pair}/score_qe/{shard}.log",
     benchmark:
-        "results/benchmarks/data/{pair}/score_qe.tsv"
+        "results/benchmarks/data/{pair}/score_qe/{shard}.tsv"
     params:
         model=model_spec("qe"),
         batch_size=config["clean"]["qe"].get("batch_size", 64),
@@ -45,17 +85,13 @@ rule score_qe:
         "../scripts/score_qe.py"
 
 
-rule apply_qe:
+rule qe_cutoff:
     input:
-        decisions="results/data/{pair}/rule_decisions.tsv",
-        scores="results/data/{pair}/qe_scores.tsv",
+        shard_files("qe_scores.tsv"),
     output:
-        decisions="results/data/{pair}/decisions.tsv",
-        clean="results/data/{pair}/clean.jsonl",
-        rejected="results/data/{pair}/rejected.jsonl",
-        funnel="results/data/{pair}/funnel.tsv",
+        "results/data/{pair}/qe_rejected.npz",
     log:
-        "logs/data/{pair}/apply_qe.log",
+        "logs/data/{pair}/qe_cutoff.log",
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
@@ -64,7 +100,66 @@ rule apply_qe:
         "../envs/algharb.yaml"
     threads: 1
     script:
-        "../scripts/apply_qe.py"
+        "../scripts/qe_cutoff.py"
+
+
+rule finalize_shard:
+    input:
+        decisions="results/data/{pair}/shards/{shard}/rule_decisions.tsv",
+        duplicates="results/data/{pair}/duplicates.npz",
+        scores="results/data/{pair}/shards/{shard}/qe_scores.tsv",
+        qe_rejected="results/data/{pair}/qe_rejected.npz",
+    output:
+        kept_src="results/data/{pair}/shards/{shard}/kept.src",
+        kept_tgt="results/data/{pair}/shards/{shard}/kept.tgt",
+        rejected="results/data/{pair}/shards/{shard}/rejected.tsv",
+        decisions="results/data/{pair}/shards/{shard}/decisions.tsv",
+    log:
+        "logs/data/{pair}/finalize_shard/{shard}.log",
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/finalize_shard.py"
+
+
+rule merge_shards:
+    input:
+        shard_files("decisions.tsv"),
+    output:
+        decisions="results/data/{pair}/decisions.tsv",
+        clean="results/data/{pair}/clean.jsonl",
+        rejected="results/data/{pair}/rejected.jsonl",
+        funnel="results/data/{pair}/funnel.tsv",
+    log:
+        "logs/data/{pair}/merge_shards.log",
+    benchmark:
+        "results/benchmarks/data/{pair}/merge_shards.tsv"
+    params:
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/merge_shards.py"
+
+
+rule prepare_split:
+    input:
+        lambda wc: spec_paths(config["data"][wc.section][wc.pair]),
+    output:
+        src="results/data/{pair}/{section}.src",
+        tgt="results/data/{pair}/{section}.tgt",
+    log:
+        "logs/data/{pair}/prepare_{section}.log",
+    params:
+        spec=lambda wc: as_json(config["data"][wc.section][wc.pair]),
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/prepare_split.py"
 
 
 rule funnel_plot:
@@ -90,7 +185,7 @@ rule funnel_plot:
 rule filter_quality:
     input:
         decisions=expand("results/data/{pair}/decisions.tsv", pair=PAIRS),
-        labels=[config["data"]["noise_labels"][p] for p in PAIRS],
+        labels=[config["data"].get("noise_labels", {}).get(p, "") for p in PAIRS],
     output:
         tsv=report(
             "results/tables/filter_quality.tsv",
@@ -98,6 +193,12 @@ rule filter_quality:
             category="Data",
         ),
         md="results/tables/filter_quality.md",
+        filters_tsv=report(
+            "results/tables/filter_precision_recall.tsv",
+            caption="../report/filter_precision_recall.rst",
+            category="Data",
+        ),
+        filters_md="results/tables/filter_precision_recall.md",
     log:
         "logs/data/filter_quality.log",
     params:

@@ -10,4 +10,6 @@ with snakemake_step(snakemake):
         pairs=snakemake.params.pairs,
         out_tsv=snakemake.output.tsv,
         out_md=snakemake.output.md,
+        out_filters_tsv=snakemake.output.filters_tsv,
+        out_filters_md=snakemake.output.filters_md,
     )

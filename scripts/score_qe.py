@@ -1,4 +1,4 @@
-"""QE scores (CometKiwi) for the pairs that passed the rule filters."""
+"""QE scores (CometKiwi) of one shard's pairs that passed the rule filters and dedup."""
 
 from algharb.pipeline.data import qe_scores_file
 from algharb.workflow import snakemake_step
@@ -10,4 +10,5 @@ with snakemake_step(snakemake):
         model=snakemake.params.model,
         batch_size=snakemake.params.batch_size,
         threads=snakemake.threads,
+        duplicates_path=snakemake.input.duplicates,
     )

@@ -114,25 +114,28 @@ def cmd_world(args) -> int:
 
 
 def cmd_clean(args) -> int:
-    """Rule filters + LID (+ QE with a COMET model) of one parallel corpus."""
+    """Clean one parallel corpus (one shard) by hand: rule filters, LID, dedup, QE."""
     from pathlib import Path
 
-    from .pipeline.data import apply_qe_file, qe_scores_file, rule_decisions_file
+    from .pipeline.data import clean_corpus, load_lid
+    from .pipeline.common import comet_scorer
 
+    if bool(args.tsv) == bool(args.src or args.tgt) or bool(args.src) != bool(args.tgt):
+        raise SystemExit("give either --src and --tgt (two line-aligned files) or --tsv (one file)")
+    spec = {"tsv": args.tsv, "src_col": args.src_col, "tgt_col": args.tgt_col} if args.tsv else \
+        {"src": args.src, "tgt": args.tgt}
     src_lang, tgt_lang = split_pair(args.pair)
     clean = _load_yaml(args.filters)
-    out = Path(args.out)
-    lid = _model_spec(args.lid) if args.lid else None
-    rule_decisions_file(args.src, args.tgt, out / "rule_decisions.tsv", src_lang, tgt_lang, clean, lid)
-    scores = None
+    lid = load_lid(_model_spec(args.lid)) if args.lid else None
+    scorer = None
     if args.qe_model:
-        scores = out / "qe_scores.tsv"
-        qe_scores_file(out / "rule_decisions.tsv", scores, _model_spec(args.qe_model), threads=args.threads)
+        scorer = comet_scorer(_model_spec(args.qe_model), threads=args.threads)
         clean.setdefault("qe", {"mode": "threshold", "threshold": args.qe_threshold})
-    counts = apply_qe_file(out / "rule_decisions.tsv", scores, src_lang, tgt_lang, clean,
-                           out / "decisions.tsv", out / "clean.jsonl", out / "rejected.jsonl", out / "funnel.tsv")
-    print(f"{counts['clean']} pairs kept, {counts['rejected']} rejected (with reasons) in {out}/")
-    print((out / "funnel.tsv").read_text())
+    summary = clean_corpus(spec, args.out, src_lang, tgt_lang, clean, lid=lid, qe_scorer=scorer)
+    out = Path(args.out)
+    print(f"{summary['kept']} of {summary['pairs']} pairs kept in {out}/kept.src, kept.tgt; "
+          f"rejected pairs with reasons in {out}/rejected.tsv; every decision in {out}/decisions.tsv")
+    print((out / "funnel.tsv").read_text(), end="")
     return 0
 
 
@@ -175,16 +178,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="YAML with world keys (see algharb.demo.world.DEFAULT_WORLD)")
     p.set_defaults(func=cmd_world)
 
-    p = sub.add_parser("clean", help="clean one parallel corpus: rule filters, LID, QE; rejected pairs keep a reason")
-    p.add_argument("--src", required=True, help="source side, one sentence per line (.gz/.xz allowed)")
-    p.add_argument("--tgt", required=True, help="target side, line-aligned with --src")
+    p = sub.add_parser("clean", help="clean one parallel corpus (one shard): rule filters, LID, dedup, QE; "
+                       "rejected pairs keep a reason")
+    p.add_argument("--src", help="source side, one sentence per line (.gz/.xz allowed)")
+    p.add_argument("--tgt", help="target side, line-aligned with --src")
+    p.add_argument("--tsv", help="instead of --src/--tgt: one tab-separated file (.gz/.xz allowed)")
+    p.add_argument("--src-col", dest="src_col", type=int, default=0, help="--tsv column of the source (0-based)")
+    p.add_argument("--tgt-col", dest="tgt_col", type=int, default=1, help="--tsv column of the target")
     p.add_argument("--pair", required=True, help="language pair, e.g. en-zh")
     p.add_argument("--filters", required=True, help="YAML: the config's clean section (filters, per_pair, qe)")
     p.add_argument("--lid", help="fastText LID model (file or hub:owner/name); needed by language_id")
     p.add_argument("--qe-model", help="COMET QE model (dir or hub:id); without it no QE filtering")
     p.add_argument("--qe-threshold", type=float, default=0.5, help="used when the YAML has no qe section")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", required=True, help="output folder: decisions.tsv, clean.jsonl, rejected.jsonl, funnel.tsv")
+    p.add_argument("--out", required=True, help="output folder: kept.src, kept.tgt, rejected.tsv, decisions.tsv, "
+                   "clean.jsonl, rejected.jsonl, funnel.tsv")
     p.set_defaults(func=cmd_clean)
 
     p = sub.add_parser("sft", help="one SFT step on translation rows (JSONL {src, tgt, src_lang, tgt_lang})")

@@ -93,6 +93,7 @@ def _cross_checks(config: dict, check_paths: bool) -> list[str]:
         src_lang = pair.split("-")[0]
         if src_lang not in data["rl_sources"]:
             problems.append(f"'data.rl_sources' has no file for source language '{src_lang}' (pair '{pair}')")
+    problems += _spec_problems(config)
     qe = config["clean"]["qe"]
     if qe["mode"] not in qe:
         problems.append(f"'clean.qe.mode' is '{qe['mode']}' but 'clean.qe.{qe['mode']}' is not set")
@@ -100,6 +101,26 @@ def _cross_checks(config: dict, check_paths: bool) -> list[str]:
         problems.append("'evaluate.primary' must be one of 'evaluate.metrics'")
     if check_paths:
         problems += _missing_paths(config)
+    return problems
+
+
+def _spec_problems(config: dict) -> list[str]:
+    """Corpus specs (format and keys) and each direction's cleaning filters, checked before any job."""
+    from algharb.data.clean import FilterConfig
+    from algharb.data.ingest import normalize_spec
+
+    problems = []
+    for section in ("corpora", "dev", "test"):
+        for pair, spec in config["data"].get(section, {}).items():
+            try:
+                normalize_spec(spec, where=f"data.{section}.{pair}")
+            except ValueError as err:
+                problems.append(str(err))
+    for pair in config["pairs"]:
+        try:
+            FilterConfig.from_dict(config["clean"], pair=pair)
+        except ValueError as err:
+            problems.append(f"{err} (pair {pair})")
     return problems
 
 
@@ -120,14 +141,24 @@ def declared_paths(config: dict) -> list[tuple[str, str]]:
             found.append((f"models.{name}.path", model["path"]))
     data = config["data"]
     for section in ("corpora", "dev", "test"):
-        for pair, files in data.get(section, {}).items():
+        for pair, spec in data.get(section, {}).items():
             if pair in config["pairs"]:
-                found += [(f"data.{section}.{pair}.{side}", files[side]) for side in ("src", "tgt")]
+                found += [(f"data.{section}.{pair}", path) for path in _spec_paths_or_none(spec)]
     for lang, path in data["rl_sources"].items():
         found.append((f"data.rl_sources.{lang}", path))
     for system, files in config["evaluate"].get("external", {}).items():
         found += [(f"evaluate.external.{system}.{pair}", path) for pair, path in files.items()]
     return found
+
+
+def _spec_paths_or_none(spec) -> list[str]:
+    """A spec's files; none for a malformed spec (reported by the spec check instead)."""
+    from algharb.data.ingest import spec_paths
+
+    try:
+        return spec_paths(spec)
+    except ValueError:
+        return []
 
 
 def section(config: dict, *keys: str, default: Any = None) -> Any:

@@ -21,17 +21,21 @@ A config is the workflow's ``clean`` section (YAML/JSON parsed into a dict)::
       length_ratio: {max: 2.5}
       non_alphabetic: {max_share: 0.5}
       copy: {}
-      duplicate: {}
       language_id: {min_prob: 0.5}
+      duplicate: {}               # dedup filters run last, over the whole corpus
+      near_duplicate: {mask_digits: true}
     per_pair:                     # optional, per direction
       en-zh_CN:
         length_ratio: {max: 3.0}  # replaces that filter's options
         copy: false               # drops the filter
+        qe: {quantile: 0.1}       # replaces the qe section for this direction
     qe: {mode: threshold, threshold: 0.55, batch_size: 64}   # or mode: quantile, quantile: 0.1
     normalize: {fix_casing: false}
 
 ``filters`` may also be a list of ``{name: options}`` entries (or bare
-names). A ``per_pair`` entry replaces a filter's options wholesale, as
+names). Per-pair filters run in the listed order; the dedup filters
+(:mod:`algharb.data.dedup`) always run after them, because duplicates are a
+property of the whole corpus (and, when sharded, of all shards together). A ``per_pair`` entry replaces a filter's options wholesale, as
 ``{**filters, **per_pair[pair]}`` does; a filter new to the list is appended.
 Filter options and defaults are listed in :mod:`algharb.data.filters`.
 """
@@ -47,6 +51,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from algharb.data.dedup import DEDUP_FILTERS, check_dedup_options, dedup_keys, dedup_reasons
 from algharb.data.filters import FILTERS, LanguagePredictor, build_filter, qe_cutoff
 from algharb.data.ingest import ParallelCorpus
 from algharb.data.normalize import normalizer
@@ -56,7 +61,7 @@ INVALID_UTF8 = "invalid_utf8"
 QE_REASON = "qe"
 COLUMNS = ["line", "src", "tgt", "kept", "reason"]
 
-_TOP_KEYS = ("filters", "per_pair", "qe", "normalize")
+_TOP_KEYS = ("filters", "per_pair", "qe", "normalize", "shard_size")  # shard_size: the workflow's
 _NORMALIZE_DEFAULTS = {"enabled": True, "fix_casing": False}
 _QE_KEYS = ("mode", "threshold", "quantile", "batch_size")  # batch_size is the scorer's
 _QE_MODES = ("threshold", "quantile")
@@ -89,18 +94,33 @@ class FilterConfig:
         filters = _parse_filters(data.get("filters") or [])
         per_pair = data.get("per_pair") or {}
         _require_mapping("clean.per_pair", per_pair)
-        if pair and per_pair.get(pair):
-            filters = _override_filters(filters, per_pair[pair], f"clean.per_pair.{pair}")
+        overrides = dict(per_pair.get(pair) or {}) if pair else {}
+        where = f"clean.per_pair.{pair}"
+        _require_mapping(where, overrides)
+        qe_where, qe = ("clean.qe", data.get("qe")) if "qe" not in overrides else (f"{where}.qe", overrides.pop("qe"))
+        if overrides:
+            filters = _override_filters(filters, overrides, where)
         return cls(
             filters=filters,
             normalize=_parse_normalize("clean.normalize", data.get("normalize") or {}),
-            qe=_parse_qe("clean.qe", data.get("qe") or {}),
+            qe=_parse_qe(qe_where, qe or {}),
         )
 
     @property
     def filter_names(self) -> list[str]:
         """The filters to run, in order."""
         return [name for name, _ in self.filters]
+
+    @property
+    def pair_filters(self) -> list[tuple[str, dict[str, Any]]]:
+        """Filters that judge each pair on its own, in config order."""
+        return [(name, options) for name, options in self.filters if name not in DEDUP_FILTERS]
+
+    @property
+    def dedup_filters(self) -> list[tuple[str, dict[str, Any]]]:
+        """Corpus-level dedup filters, in their fixed order (exact before near)."""
+        chosen = dict(self.filters)
+        return [(name, chosen[name]) for name in DEDUP_FILTERS if name in chosen]
 
 
 def _require_mapping(where: str, value: Any) -> None:
@@ -149,8 +169,16 @@ def _list_entry(position: int, entry: Any) -> tuple[str, str, Any]:
 
 def _check_filter_options(where: str, name: Any, options: Any) -> dict[str, Any]:
     """Check a filter's name and option keys (values are checked when it is built)."""
+    if name in DEDUP_FILTERS:
+        _require_mapping(where, options or {})
+        try:
+            check_dedup_options(name, options or {})
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+        return dict(options or {})
     if name not in FILTERS:
-        raise ValueError(f"{where}: unknown filter {name!r}; known filters: {', '.join(FILTERS)}")
+        known = [*FILTERS, *(n for n in DEDUP_FILTERS if n not in FILTERS)]
+        raise ValueError(f"{where}: unknown filter {name!r}; known filters: {', '.join(known)}")
     options = options or {}
     _require_mapping(f"{where}", options)
     _reject_unknown(f"{where}", options, list(FILTERS[name].DEFAULTS))
@@ -213,6 +241,7 @@ def apply_rule_filters(
     config: FilterConfig | dict[str, Any],
     lid: LanguagePredictor | None = None,
     progress: bool | None = None,
+    dedup: bool = True,
 ) -> pd.DataFrame:
     """Normalise every pair and run the configured filters; return the decision table.
 
@@ -223,6 +252,8 @@ def apply_rule_filters(
     ingest as invalid UTF-8 appear as rejected rows with reason
     ``invalid_utf8``. ``progress`` shows tqdm bars (default: for large inputs).
     A plain dict config is parsed for pair ``"{src_lang}-{tgt_lang}"``.
+    ``dedup=False`` leaves the dedup filters to the caller (a shard of a
+    larger corpus is deduplicated with the others, from :func:`shard_dedup_keys`).
     """
     if isinstance(config, dict):
         config = FilterConfig.from_dict(config, pair=f"{src_lang}-{tgt_lang}")
@@ -230,9 +261,14 @@ def apply_rule_filters(
     srcs, tgts = _normalize_columns(corpus, src_lang, tgt_lang, config.normalize, show)
     reasons: list[str] = [""] * len(srcs)
     active = list(range(len(srcs)))
-    for name, params in config.filters:
+    for name, params in config.pair_filters:
         rule = build_filter(name, params, src_lang, tgt_lang, _identifier_for(name, params, lid))
         active = _run_filter(rule, active, srcs, tgts, reasons, show)
+    if dedup and config.dedup_filters:
+        kept_srcs, kept_tgts = [srcs[i] for i in active], [tgts[i] for i in active]
+        keys = [(name, dedup_keys(name, params, kept_srcs, kept_tgts)) for name, params in config.dedup_filters]
+        for index, reason in zip(active, dedup_reasons(keys)):
+            reasons[index] = reason
     decisions = pd.DataFrame(
         {
             "line": np.asarray(corpus.line_numbers, dtype=np.int64),
@@ -359,12 +395,16 @@ def funnel(decisions: pd.DataFrame) -> pd.DataFrame:
     first; ``pairs_in - sum(removed) == pairs_out``.
     """
     _check_columns(decisions)
-    total = len(decisions)
-    removed = decisions.loc[~decisions["kept"], "reason"].value_counts()
-    removed = sorted(removed.items(), key=lambda item: (-item[1], item[0]))
-    rows = [("pairs_in", total)]
-    rows += [(f"removed:{reason}", int(count)) for reason, count in removed]
-    rows += [("pairs_out", int(decisions["kept"].sum()))]
+    removed = decisions.loc[~decisions["kept"], "reason"].value_counts().to_dict()
+    return funnel_from_counts(len(decisions), removed)
+
+
+def funnel_from_counts(total: int, removed: dict[str, int]) -> pd.DataFrame:
+    """The funnel table of :func:`funnel` from the input size and the removals per reason."""
+    removed_sorted = sorted(removed.items(), key=lambda item: (-item[1], item[0]))
+    rows = [("pairs_in", int(total))]
+    rows += [(f"removed:{reason}", int(count)) for reason, count in removed_sorted]
+    rows += [("pairs_out", int(total) - int(sum(removed.values())))]
     table = pd.DataFrame(rows, columns=["stage", "pairs"])
     table["share"] = table["pairs"] / total if total else 0.0
     return table
@@ -408,6 +448,12 @@ def write_decision_jsonl(
     the rejected file (the decision table and the funnel still count them).
     """
     _check_columns(decisions)
+    clean, rejected = split_jsonl_rows(decisions, src_lang, tgt_lang)
+    return write_jsonl(clean_jsonl, clean), write_jsonl(rejected_jsonl, rejected)
+
+
+def split_jsonl_rows(decisions: pd.DataFrame, src_lang: str, tgt_lang: str) -> tuple[list[dict], list[dict]]:
+    """The JSONL records of the kept and of the rejected pairs (see :func:`write_decision_jsonl`)."""
     rows = _jsonl_rows(decisions, src_lang, tgt_lang)
     clean = [row for row in rows if row["kept"]]
     rejected = [row for row in rows if not row["kept"] and row["reason"] != INVALID_UTF8]
@@ -415,7 +461,7 @@ def write_decision_jsonl(
         del row["reason"]
     for row in clean + rejected:
         del row["kept"]
-    return write_jsonl(clean_jsonl, clean), write_jsonl(rejected_jsonl, rejected)
+    return clean, rejected
 
 
 def _jsonl_rows(decisions: pd.DataFrame, src_lang: str, tgt_lang: str) -> list[dict[str, Any]]:
@@ -448,15 +494,27 @@ def _write_plain(path: str | os.PathLike, lines) -> None:
 
 def write_tsv(path: str | os.PathLike, table: pd.DataFrame) -> None:
     """Write ``table`` as header + tab-separated rows without quoting, atomically."""
-    columns = list(table.columns)
     with atomic_write(path) as handle:
+        write_tsv_rows(handle, path, table, header=True)
+
+
+def write_tsv_rows(handle, path, table: pd.DataFrame, header: bool, first_row: int = 2) -> int:
+    """Write ``table``'s rows (and its header line if ``header``) to an open handle.
+
+    ``first_row`` is the file line number of the first row, for errors;
+    returns the next one, so that tables can be appended shard by shard.
+    """
+    columns = list(table.columns)
+    if header:
         handle.write("\t".join(columns) + "\n")
-        for row_no, row in enumerate(table.itertuples(index=False, name=None), 2):
-            fields = [_format_field(value) for value in row]
-            for column, value in zip(columns, fields):
-                if "\t" in value or "\n" in value or "\r" in value:
-                    raise ValueError(f"{path}:{row_no}: column {column!r} contains a tab or line break")
-            handle.write("\t".join(fields) + "\n")
+    row_no = first_row
+    for row_no, row in enumerate(table.itertuples(index=False, name=None), first_row):
+        fields = [_format_field(value) for value in row]
+        for column, value in zip(columns, fields):
+            if "\t" in value or "\n" in value or "\r" in value:
+                raise ValueError(f"{path}:{row_no}: column {column!r} contains a tab or line break")
+        handle.write("\t".join(fields) + "\n")
+    return row_no + 1 if len(table) else first_row
 
 
 def _format_field(value: Any) -> str:

@@ -117,6 +117,7 @@ DEFAULT_WORLD: dict = {
         "non_alphabetic": 0.03,
         "truncated": 0.03,
         "duplicate": 0.04,
+        "near_duplicate": 0.02,
     },
 }
 

@@ -11,7 +11,9 @@ cleaning filter has something to catch and the labels can score it:
   a long sentence (length-ratio filter);
 * ``non_alphabetic`` — both sides mostly digits, punctuation, URLs, markup;
 * ``truncated`` — target keeps only its first ≤70% of words (an omission; QE);
-* ``duplicate`` — exact repeat of an earlier clean pair (dedup filter).
+* ``duplicate`` — exact repeat of an earlier clean pair (dedup filter);
+* ``near_duplicate`` — an earlier clean pair again with other casing and
+  punctuation (near-duplicate filter).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ NOISE_KINDS = (
     "non_alphabetic",
     "truncated",
     "duplicate",
+    "near_duplicate",
 )
 LABELS = ("clean",) + NOISE_KINDS
 
@@ -88,6 +91,19 @@ def length_outlier(source: str, target: str, rng: random.Random) -> str:
     return " ".join([target] * rng.randint(4, 7))
 
 
+def near_copy(text: str, rng: random.Random) -> str:
+    """``text`` with different casing and punctuation, same words (never equal to ``text``)."""
+    words = text.rstrip(".!?").split()
+    style = rng.randrange(3)
+    if style == 0:
+        varied = " ".join(words).lower() + rng.choice(["", "!", " ..."])
+    elif style == 1:
+        varied = " ".join(words).upper()
+    else:
+        varied = '"' + " , ".join(words[:1] + [" ".join(words[1:])]).strip(" ,") + '"'
+    return varied if varied != text else varied + "!"
+
+
 def build_raw_corpus(
     rng: random.Random,
     sources: list[str],
@@ -105,12 +121,13 @@ def build_raw_corpus(
     _move_long_sentences_to_truncations(kinds, sources, lambda i: translate(sources[i], tgt_lang))
     # Borrowed sentences come from lines that keep their own source, so every
     # borrowed text also appears, aligned, elsewhere in the corpus.
-    donors = [j for j, kind in enumerate(kinds) if kind not in ("non_alphabetic", "duplicate")]
+    copies = ("non_alphabetic", "duplicate", "near_duplicate")
+    donors = [j for j, kind in enumerate(kinds) if kind not in copies]
     src_lines, tgt_lines = [], []
     clean_so_far: list[int] = []
     for i, kind in enumerate(kinds):
         source = sources[i]
-        target = "" if kind in ("non_alphabetic", "duplicate") else translate(source, tgt_lang)
+        target = "" if kind in copies else translate(source, tgt_lang)
         if kind == "misaligned":
             target = _misaligned_target(rng, target, donors, i, lambda j: translate(sources[j], tgt_lang))
         elif kind == "untranslated_copy":
@@ -127,6 +144,9 @@ def build_raw_corpus(
         elif kind == "duplicate":
             j = rng.choice(clean_so_far)
             source, target = src_lines[j], tgt_lines[j]
+        elif kind == "near_duplicate":
+            j = rng.choice(clean_so_far)
+            source, target = near_copy(src_lines[j], rng), near_copy(tgt_lines[j], rng)
         else:
             clean_so_far.append(i)
         src_lines.append(source)

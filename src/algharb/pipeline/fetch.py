@@ -10,7 +10,6 @@ file that looks complete.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import subprocess
@@ -18,7 +17,10 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from ..data.ingest import read_wmt_jsonl  # the parser lives with the other readers; re-exported here
 from ..io import atomic_path, write_lines
+
+__all__ = ["fetch_mtdata", "fetch_sacrebleu_sources", "fetch_wmt_jsonl", "read_wmt_jsonl"]
 
 log = logging.getLogger(__name__)
 
@@ -45,36 +47,14 @@ def _find_merged(work: Path, lang: str) -> Path:
     return matches[0]
 
 
-def read_wmt_jsonl(lines, doc_prefix: str, reference_key: str | None) -> tuple[list[str], list[str]]:
-    """Sources (and references) of the documents whose ``doc_id`` starts with ``doc_prefix``.
-
-    WMT24/25 release one JSON object per document with ``doc_id``, ``src_text``
-    and, in the human-evaluation release, ``tgt_text`` keyed by system/reference
-    name. A document is one segment here; internal newlines become spaces so
-    that files stay line-aligned.
-    """
-    sources, references = [], []
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        record = json.loads(line)
-        if not str(record.get("doc_id", "")).startswith(doc_prefix):
-            continue
-        sources.append(" ".join(record["src_text"].split()))
-        if reference_key:
-            targets = record.get("tgt_text") or {}
-            if reference_key not in targets:
-                raise ValueError(f"line {line_no}: document {record['doc_id']} has no reference '{reference_key}'")
-            references.append(" ".join(targets[reference_key].split()))
-    if not sources:
-        raise ValueError(f"no document with doc_id prefix '{doc_prefix}'")
-    return sources, references
-
-
 def fetch_wmt_jsonl(url: str, doc_prefix: str, reference_key: str | None, out_src, out_ref) -> None:
+    """Download a WMT JSONL release and write the matching documents as line-aligned source/reference files.
+
+    The response is parsed line by line as it arrives (the release is large);
+    a blind set (no ``reference_key``) gets an empty reference per source.
+    """
     with urllib.request.urlopen(url, timeout=300) as response:
-        text = response.read().decode("utf-8")
-    sources, references = read_wmt_jsonl(text.splitlines(), doc_prefix, reference_key)
+        sources, references = read_wmt_jsonl(response, doc_prefix, reference_key, origin=url)
     write_lines(out_src, sources)
     write_lines(out_ref, references if reference_key else [""] * len(sources))
 

@@ -1,0 +1,15 @@
+"""Normalisation, rule filters and language ID of one shard; dedup keys of its kept pairs."""
+
+from algharb.pipeline.data import clean_shard_step
+from algharb.workflow import params_json, snakemake_step
+
+with snakemake_step(snakemake):
+    clean_shard_step(
+        shard_path=snakemake.input.shard,
+        out_decisions=snakemake.output.decisions,
+        out_keys=snakemake.output.dedup_keys,
+        src_lang=snakemake.params.src_lang,
+        tgt_lang=snakemake.params.tgt_lang,
+        clean=params_json(snakemake.params.clean),
+        lid=snakemake.params.lid,
+    )

@@ -1,0 +1,16 @@
+"""One shard's final decisions (rules, duplicates, QE) and its kept/rejected files."""
+
+from algharb.pipeline.data import finalize_shard_step
+from algharb.workflow import snakemake_step
+
+with snakemake_step(snakemake):
+    finalize_shard_step(
+        decisions_path=snakemake.input.decisions,
+        out_kept_src=snakemake.output.kept_src,
+        out_kept_tgt=snakemake.output.kept_tgt,
+        out_rejected=snakemake.output.rejected,
+        out_decisions=snakemake.output.decisions,
+        duplicates_path=snakemake.input.duplicates,
+        scores_path=snakemake.input.scores,
+        qe_rejected_path=snakemake.input.qe_rejected,
+    )

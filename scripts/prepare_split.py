@@ -1,0 +1,12 @@
+"""A dev/test set given as SGML, XML, JSONL, TSV or compressed text, as two plain line-aligned files."""
+
+from algharb.pipeline.data import prepare_split_step
+from algharb.workflow import params_json, snakemake_step
+
+with snakemake_step(snakemake):
+    prepare_split_step(
+        spec=params_json(snakemake.params.spec),
+        out_src=snakemake.output.src,
+        out_tgt=snakemake.output.tgt,
+        where=f"data.{snakemake.wildcards.section}.{snakemake.wildcards.pair}",
+    )

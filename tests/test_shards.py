@@ -1,0 +1,186 @@
+"""Shard → clean → gather round trip: no pair lost or duplicated, order stable, same result as one shard."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from algharb.data.clean import read_decisions
+from algharb.data.ingest import RawPair
+from algharb.data.shards import load_line_reasons, read_manifest, read_shard, save_line_reasons, shard_ids
+from algharb.data.shards import write_shards
+from algharb.io import read_jsonl
+from algharb.pipeline import data as steps
+
+
+def raw_pairs(n, invalid=()):
+    for line in range(1, n + 1):
+        if line in invalid:
+            yield RawPair(line, None, f"t{line}")
+        else:
+            yield RawPair(line, f"source {line} \t tab", f"цель {line}")
+
+
+def test_shards_cover_every_line_once_in_order(tmp_path):
+    manifest = write_shards(raw_pairs(23, invalid={4, 20}), tmp_path / "raw", shard_size=10)
+    assert manifest["shard"].tolist() == ["00000", "00001", "00002"] == shard_ids(tmp_path / "raw")
+    assert manifest["lines"].tolist() == [10, 10, 3] and manifest["invalid_utf8"].tolist() == [1, 1, 0]
+    lines, invalid = [], []
+    for shard in shard_ids(tmp_path / "raw"):
+        corpus = read_shard(tmp_path / "raw" / f"{shard}.jsonl")
+        lines += corpus.line_numbers
+        invalid += corpus.invalid_utf8_lines
+        assert corpus.src[0].endswith("\t tab")  # text is carried verbatim; normalisation comes later
+    assert sorted(lines + invalid) == list(range(1, 24)) and lines == sorted(lines)
+    assert invalid == [4, 20]
+    assert read_manifest(tmp_path / "raw").equals(manifest)
+
+
+def test_a_failed_stream_leaves_no_shard_folder(tmp_path):
+    def failing():
+        yield RawPair(1, "a", "b")
+        raise ValueError("line counts differ: a.en has 2 lines, a.de has 1 lines")
+
+    with pytest.raises(ValueError, match="line counts differ"):
+        write_shards(failing(), tmp_path / "raw", shard_size=1)
+    assert not (tmp_path / "raw").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_shard_size_and_empty_input_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="clean.shard_size"):
+        write_shards(raw_pairs(3), tmp_path / "raw", shard_size=0)
+    with pytest.raises(ValueError, match="no lines"):
+        write_shards(iter(()), tmp_path / "raw", shard_size=5)
+
+
+def test_bad_shard_row_names_file_and_row(tmp_path):
+    (tmp_path / "00000.jsonl").write_text('{"line": 1, "src": "a", "tgt": "b"}\nnot json\n')
+    with pytest.raises(ValueError, match=r"00000.jsonl:2"):
+        read_shard(tmp_path / "00000.jsonl")
+
+
+def test_line_reasons_are_selected_by_range(tmp_path):
+    save_line_reasons(tmp_path / "d.npz", np.array([9, 2, 5]), ["near_duplicate", "duplicate", "duplicate"])
+    assert load_line_reasons(tmp_path / "d.npz") == {2: "duplicate", 5: "duplicate", 9: "near_duplicate"}
+    assert load_line_reasons(tmp_path / "d.npz", 3, 9) == {5: "duplicate", 9: "near_duplicate"}
+    save_line_reasons(tmp_path / "e.npz", np.array([], dtype=np.int64), [])
+    assert load_line_reasons(tmp_path / "e.npz") == {}
+
+
+# --- the workflow's steps on shards equal the single-shard run ------------------------------------
+
+CLEAN = {
+    "filters": {"length": {"max": 30}, "length_ratio": {"max": 3.0}, "non_alphabetic": {"max_share": 0.5},
+                "copy": {}, "duplicate": {}, "near_duplicate": {}},
+    "qe": {"mode": "quantile", "quantile": 0.2},
+}
+
+
+class LengthScorer:
+    """A stand-in QE model: longer targets score higher (deterministic, order-free)."""
+
+    def score(self, srcs, tgts):
+        return [len(tgt) / (1 + len(tgt)) for tgt in tgts]
+
+
+ANIMALS = ["cats", "dogs", "owls", "bees", "cows", "pigs", "rats", "bats", "eels", "yaks", "emus", "gnus",
+           "hens", "moths", "crabs", "seals", "wolves"]
+
+
+def corpus_lines():
+    """60 lines over 17 distinct sentences (so duplicates span shards), plus near copies and noise."""
+    src, tgt = [], []
+    for i in range(60):
+        animal, long = ANIMALS[i % 17], " and more" * (i % 17 % 3)
+        src.append(f"a sentence about {animal}{long}")
+        tgt.append(f"věta o zvířeti {animal}{long.replace('and more', 'a další')}")
+        if i % 7 == 3:
+            src[-1], tgt[-1] = src[-1].upper() + "!", tgt[-1].capitalize() + "."
+    src[7], tgt[7] = "12345 678 90", "12345 678 90"
+    src[8], tgt[8] = "identical text here", "identical text here"
+    return src, tgt
+
+
+def run_sharded(tmp_path, spec, shard_size):
+    base = tmp_path / f"sharded{shard_size}"
+    steps.shard_corpus_step(spec, base / "raw", shard_size)
+    shards = shard_ids(base / "raw")
+    for shard in shards:
+        steps.clean_shard_step(base / "raw" / f"{shard}.jsonl", base / shard / "rule.tsv", base / shard / "keys.npz",
+                               "en", "cs", CLEAN, lid=None)
+    steps.dedup_step([base / s / "keys.npz" for s in shards], base / "dup.npz")
+    for shard in shards:
+        steps.qe_scores_file(base / shard / "rule.tsv", base / shard / "qe.tsv", {}, duplicates_path=base / "dup.npz",
+                             scorer=LengthScorer())
+    steps.qe_cutoff_step([base / s / "qe.tsv" for s in shards], base / "qe.npz", "en", "cs", CLEAN)
+    for shard in shards:
+        steps.finalize_shard_step(base / shard / "rule.tsv", base / shard / "kept.src", base / shard / "kept.tgt",
+                                  base / shard / "rejected.tsv", base / shard / "decisions.tsv",
+                                  duplicates_path=base / "dup.npz", scores_path=base / shard / "qe.tsv",
+                                  qe_rejected_path=base / "qe.npz")
+    steps.merge_shards_step([base / s / "decisions.tsv" for s in shards], "en", "cs", base / "decisions.tsv",
+                            base / "clean.jsonl", base / "rejected.jsonl", base / "funnel.tsv")
+    return base, shards
+
+
+def test_sharded_steps_equal_one_shard_and_lose_nothing(tmp_path):
+    src, tgt = corpus_lines()
+    (tmp_path / "c.en").write_text("\n".join(src) + "\n")
+    (tmp_path / "c.cs").write_text("\n".join(tgt) + "\n")
+    spec = {"src": str(tmp_path / "c.en"), "tgt": str(tmp_path / "c.cs")}
+    single = steps.clean_corpus(spec, tmp_path / "single", "en", "cs", CLEAN, qe_scorer=LengthScorer())
+    base, shards = run_sharded(tmp_path, spec, shard_size=7)
+    assert len(shards) == 9
+    expected = read_decisions(tmp_path / "single" / "decisions.tsv")
+    merged = read_decisions(base / "decisions.tsv")
+    pd.testing.assert_frame_equal(merged, expected)
+    assert merged["line"].tolist() == list(range(1, 61))
+    # Cross-shard duplicates are caught: the corpus repeats 17 sentences.
+    reasons = merged["reason"].value_counts()
+    assert reasons["duplicate"] > 20 and reasons["near_duplicate"] > 0 and reasons["qe"] > 0
+    assert {"copy", "non_alphabetic:src"} <= set(reasons.index)
+    assert read_jsonl(base / "clean.jsonl") == read_jsonl(tmp_path / "single" / "clean.jsonl")
+    assert read_jsonl(base / "rejected.jsonl") == read_jsonl(tmp_path / "single" / "rejected.jsonl")
+    assert (base / "funnel.tsv").read_text() == (tmp_path / "single" / "funnel.tsv").read_text()
+    assert single["kept"] == len(read_jsonl(base / "clean.jsonl"))
+    kept_src = [line for s in shards for line in (base / s / "kept.src").read_text().splitlines()]
+    assert kept_src == [row["src"] for row in read_jsonl(base / "clean.jsonl")]
+    rejected = pd.concat([pd.read_csv(base / s / "rejected.tsv", sep="\t") for s in shards])
+    assert len(rejected) + len(kept_src) == 60
+
+
+def test_merge_refuses_shards_out_of_order(tmp_path):
+    src, tgt = corpus_lines()
+    (tmp_path / "c.en").write_text("\n".join(src) + "\n")
+    (tmp_path / "c.cs").write_text("\n".join(tgt) + "\n")
+    base, shards = run_sharded(tmp_path, {"src": str(tmp_path / "c.en"), "tgt": str(tmp_path / "c.cs")}, 30)
+    with pytest.raises(ValueError, match="corpus order"):
+        steps.merge_shards_step([base / s / "decisions.tsv" for s in reversed(shards)], "en", "cs",
+                                tmp_path / "d.tsv", tmp_path / "c.jsonl", tmp_path / "r.jsonl", tmp_path / "f.tsv")
+    assert not (tmp_path / "d.tsv").exists() and not (tmp_path / "c.jsonl").exists()
+
+
+def test_qe_scores_must_match_the_kept_pairs(tmp_path):
+    src, tgt = corpus_lines()
+    (tmp_path / "c.en").write_text("\n".join(src) + "\n")
+    (tmp_path / "c.cs").write_text("\n".join(tgt) + "\n")
+    base, shards = run_sharded(tmp_path, {"src": str(tmp_path / "c.en"), "tgt": str(tmp_path / "c.cs")}, 30)
+    with pytest.raises(ValueError, match="does not score exactly"):
+        steps.finalize_shard_step(base / shards[0] / "rule.tsv", *(tmp_path / n for n in ("a", "b", "c", "d")),
+                                  duplicates_path=base / "dup.npz", scores_path=base / shards[1] / "qe.tsv",
+                                  qe_rejected_path=base / "qe.npz")
+
+
+def test_everything_filtered_out_is_an_error(tmp_path):
+    (tmp_path / "c.en").write_text("same\nsame\n")
+    (tmp_path / "c.cs").write_text("same\nsame\n")
+    with pytest.raises(ValueError, match="every pair was filtered out"):
+        steps.clean_corpus({"src": str(tmp_path / "c.en"), "tgt": str(tmp_path / "c.cs")}, tmp_path / "o", "en",
+                           "cs", {"filters": {"copy": {}}, "qe": {"threshold": 0.5}})
+
+
+def test_shard_rows_are_json(tmp_path):
+    write_shards(raw_pairs(2), tmp_path / "raw", shard_size=5)
+    rows = [json.loads(line) for line in (tmp_path / "raw" / "00000.jsonl").read_text().splitlines()]
+    assert rows[1] == {"line": 2, "src": "source 2 \t tab", "tgt": "цель 2"}
