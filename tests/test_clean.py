@@ -6,7 +6,7 @@ import pytest
 
 from algharb.data.clean import (
     FilterConfig,
-    apply_qe_config,
+    apply_qe_rejections,
     apply_qe_threshold,
     apply_rule_filters,
     funnel,
@@ -185,15 +185,15 @@ def test_qe_quantile_rejects_lowest_share():
 
 
 def test_qe_scores_must_align_with_kept_rows():
-    with pytest.raises(ValueError, match="2 scores for 3 kept"):
+    with pytest.raises(ValueError, match="2 scores and 2 decisions for 3 kept"):
         apply_qe_threshold(decide(), [0.1, 0.2], threshold=0.5)
 
 
-def test_qe_from_config():
-    config = FilterConfig.from_dict({"qe": {"mode": "quantile", "quantile": 0.5}})
-    assert (apply_qe_config(decide(), [0.9, 0.2, 0.75], config)["reason"] == "qe").sum() == 1
-    with pytest.raises(ValueError, match="no qe"):
-        apply_qe_config(decide(), [0.9, 0.2, 0.75], FilterConfig())
+def test_qe_rejections_are_applied_as_given():
+    result = apply_qe_rejections(decide(), [0.9, 0.2, 0.75], [False, False, True])
+    assert result.loc[result["reason"] == "qe", "line"].tolist() == [8]  # the third kept pair
+    with pytest.raises(ValueError, match="3 scores and 2 decisions"):
+        apply_qe_rejections(decide(), [0.9, 0.2, 0.75], [False, True])
 
 
 # --- funnel and outputs -------------------------------------------------------------------------
@@ -253,3 +253,19 @@ def test_read_decisions_names_bad_line(tmp_path):
     path.write_text("line\tsrc\ttgt\tkept\treason\n1\ta\tb\t1\t\n2\ta\tb\tyes\t\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"d\.tsv:3: column 'kept'"):
         read_decisions(path)
+
+
+def test_per_pair_qe_replaces_the_qe_section():
+    data = {"filters": {"copy": {}}, "qe": {"mode": "threshold", "threshold": 0.7},
+            "per_pair": {"en-zh": {"qe": {"mode": "quantile", "quantile": 0.1}, "copy": False}}}
+    assert FilterConfig.from_dict(data, "en-zh").qe == {"quantile": 0.1}
+    assert FilterConfig.from_dict(data, "en-zh").filters == []
+    assert FilterConfig.from_dict(data, "en-de").qe == {"threshold": 0.7}
+    with pytest.raises(ValueError, match=r"clean\.per_pair\.en-zh\.qe\.quantile"):
+        FilterConfig.from_dict({**data, "per_pair": {"en-zh": {"qe": {"quantile": 3}}}}, "en-zh")
+
+
+def test_dedup_filters_run_after_the_per_pair_filters_whatever_their_position():
+    config = FilterConfig.from_dict({"filters": ["near_duplicate", "duplicate", "copy", "length"]})
+    assert [name for name, _ in config.pair_filters] == ["copy", "length"]
+    assert [name for name, _ in config.dedup_filters] == ["duplicate", "near_duplicate"]

@@ -91,3 +91,27 @@ def test_schema_trainer_keys_are_the_trainers_hyperparameters():
     assert sft == set(SFT_DEFAULTS) - set_by_workflow
     assert cpo == set(CPO_DEFAULTS) - set_by_workflow
     assert dynamic == set(DYNAMIC_DEFAULTS) - set_by_workflow
+
+
+def test_corpus_spec_errors_name_the_key(demo):
+    bad = copy.deepcopy(demo)
+    bad["data"]["corpora"]["en-qaa"] = {"tsv": "corpus.tsv", "src": "x"}
+    invalid(bad, r"data\.corpora\.en-qaa")
+    bad["data"]["corpora"]["en-qaa"] = {"format": "tmx", "src": "a", "tgt": "b"}
+    invalid(bad, r"'data\.corpora\.en-qaa\.format': 'tmx' is not one of")
+
+
+def test_other_corpus_formats_validate(demo):
+    good = copy.deepcopy(demo)
+    good["data"]["corpora"]["en-qaa"] = {"tsv": "results/raw/en-qaa.tsv.gz", "src_col": 2, "tgt_col": 3}
+    good["data"]["test"]["en-qaa"] = {"xml": "results/raw/wmttest2024.en-qaa.xml", "translator": "A"}
+    good["data"]["test"]["en-qab"] = {"jsonl": "results/raw/wmt25.jsonl", "doc_prefix": "en-qab", "reference": "refA"}
+    validate_config(good, check_paths=False)
+
+
+def test_clean_filters_are_checked_per_direction(demo):
+    bad = copy.deepcopy(demo)
+    bad["clean"]["per_pair"] = {"en-qab": {"near_duplicate": {"side": "both"}}}
+    invalid(bad, r"near_duplicate\.side: 'both' is not one of pair, src, tgt \(pair en-qab\)")
+    bad["clean"]["per_pair"] = {"en-qab": {"lenght": {}}}
+    invalid(bad, r"unknown filter 'lenght'")

@@ -25,3 +25,20 @@ def test_unlabelled_lines_are_an_error():
     labels = pd.DataFrame({"line": [1], "kind": ["clean"]})
     with pytest.raises(ValueError, match="first: line 2"):
         filter_quality(decisions, labels)
+
+
+def test_precision_and_recall_per_filter():
+    from algharb.data.quality import filter_precision_recall
+
+    decisions = pd.DataFrame({
+        "line": [1, 2, 3, 4, 5, 6],
+        "kept": [True, False, False, False, True, False],
+        "reason": ["", "language_id:src", "language_id:tgt", "copy", "", "copy"],
+    })
+    labels = pd.DataFrame({"line": [1, 2, 3, 4, 5, 6],
+                           "kind": ["clean", "wrong_language", "clean", "untranslated_copy", "wrong_language",
+                                    "non_alphabetic"]})
+    table = filter_precision_recall(decisions, labels)
+    assert table.loc["language_id", "removed"] == 2  # both sides count as one filter
+    assert table.loc["language_id", "precision"] == 0.5 and table.loc["language_id", "recall"] == 0.5
+    assert table.loc["copy", "precision"] == 1.0 and table.loc["copy", "recall"] == 1.0

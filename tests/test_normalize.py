@@ -104,3 +104,12 @@ def test_normalizer_matches_normalize():
     norm = normalizer("cs", fix_casing=True)
     for text in ["\u201eDobrý den\u201c", "DOBRÝ DEN PŘÁTELÉ", "plain ascii"]:
         assert norm(text) == normalize(text, "cs", fix_casing=True)
+
+
+def test_korean_keeps_its_spaces_and_folds_fullwidth_punctuation():
+    assert normalize("안녕하세요,  세계！", "ko") == "안녕하세요, 세계!"
+
+
+def test_estonian_quotes_and_hindi_danda():
+    assert normalize("„Tere,” ütles ta…", "et") == '"Tere," ütles ta...'
+    assert normalize("नमस्ते।  दुनिया", "hi") == "नमस्ते। दुनिया"

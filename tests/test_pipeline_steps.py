@@ -117,3 +117,33 @@ def test_unknown_alignment_backend_lists_the_choices():
     assert build_aligner({"backend": "none"}) is None
     with pytest.raises(ValueError, match=r"choose one of \['none', 'eflomal', 'wspalign'\]"):
         build_aligner({"backend": "giza"})
+
+
+def test_cli_clean_reads_a_tsv_and_writes_per_shard_files(tmp_path, capsys):
+    (tmp_path / "f.yaml").write_text("filters:\n  copy: {}\n  near_duplicate: {}\n")
+    write_lines(tmp_path / "c.tsv", ["id1\tHello, world!\tПривет, мир!", "id2\tsame\tsame",
+                                     "id3\thello world\tпривет мир"])
+    assert main(["clean", "--tsv", str(tmp_path / "c.tsv"), "--src-col", "1", "--tgt-col", "2", "--pair", "en-ru",
+                 "--filters", str(tmp_path / "f.yaml"), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out/kept.tgt").read_text() == "Привет, мир!\n"
+    assert (tmp_path / "out/rejected.tsv").read_text().splitlines()[1:] == [
+        "2\tcopy\tsame\tsame", "3\tnear_duplicate\thello world\tпривет мир"]
+    assert "1 of 3 pairs kept" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "clean.jsonl", "decisions.tsv", "funnel.tsv", "kept.src", "kept.tgt", "rejected.jsonl", "rejected.tsv"]
+    with pytest.raises(SystemExit, match="either --src and --tgt"):
+        main(["clean", "--tsv", "a", "--src", "b", "--pair", "en-ru", "--filters", "f", "--out", "o"])
+
+
+def test_prepare_split_writes_plain_files_from_sgm(tmp_path):
+    from algharb.pipeline.data import prepare_split_step
+
+    for side, lang, segs in (("src", "en", ["Hello &amp; bye", "Two"]), ("ref", "de", ["Hallo &amp; tschüss", "Zwei"])):
+        body = "\n".join(f'<seg id="{i}">{text}</seg>' for i, text in enumerate(segs, 1))
+        (tmp_path / f"t.{side}.sgm").write_text(f'<{side}set setid="t" srclang="en">\n<doc docid="d">\n{body}\n'
+                                                f"</doc>\n</{side}set>\n")
+    count = prepare_split_step({"src": str(tmp_path / "t.src.sgm"), "tgt": str(tmp_path / "t.ref.sgm")},
+                               tmp_path / "test.src", tmp_path / "test.tgt", where="data.test.en-de")
+    assert count == 2
+    assert (tmp_path / "test.src").read_text() == "Hello & bye\nTwo\n"
+    assert (tmp_path / "test.tgt").read_text() == "Hallo & tschüss\nZwei\n"

@@ -102,6 +102,13 @@ def corpus_lines():
     return src, tgt
 
 
+def write_corpus(tmp_path) -> dict:
+    src, tgt = corpus_lines()
+    (tmp_path / "c.en").write_text("\n".join(src) + "\n")
+    (tmp_path / "c.cs").write_text("\n".join(tgt) + "\n")
+    return {"src": str(tmp_path / "c.en"), "tgt": str(tmp_path / "c.cs")}
+
+
 def run_sharded(tmp_path, spec, shard_size):
     base = tmp_path / f"sharded{shard_size}"
     steps.shard_corpus_step(spec, base / "raw", shard_size)
@@ -125,10 +132,7 @@ def run_sharded(tmp_path, spec, shard_size):
 
 
 def test_sharded_steps_equal_one_shard_and_lose_nothing(tmp_path):
-    src, tgt = corpus_lines()
-    (tmp_path / "c.en").write_text("\n".join(src) + "\n")
-    (tmp_path / "c.cs").write_text("\n".join(tgt) + "\n")
-    spec = {"src": str(tmp_path / "c.en"), "tgt": str(tmp_path / "c.cs")}
+    spec = write_corpus(tmp_path)
     single = steps.clean_corpus(spec, tmp_path / "single", "en", "cs", CLEAN, qe_scorer=LengthScorer())
     base, shards = run_sharded(tmp_path, spec, shard_size=7)
     assert len(shards) == 9
@@ -151,10 +155,7 @@ def test_sharded_steps_equal_one_shard_and_lose_nothing(tmp_path):
 
 
 def test_merge_refuses_shards_out_of_order(tmp_path):
-    src, tgt = corpus_lines()
-    (tmp_path / "c.en").write_text("\n".join(src) + "\n")
-    (tmp_path / "c.cs").write_text("\n".join(tgt) + "\n")
-    base, shards = run_sharded(tmp_path, {"src": str(tmp_path / "c.en"), "tgt": str(tmp_path / "c.cs")}, 30)
+    base, shards = run_sharded(tmp_path, write_corpus(tmp_path), 30)
     with pytest.raises(ValueError, match="corpus order"):
         steps.merge_shards_step([base / s / "decisions.tsv" for s in reversed(shards)], "en", "cs",
                                 tmp_path / "d.tsv", tmp_path / "c.jsonl", tmp_path / "r.jsonl", tmp_path / "f.tsv")
@@ -162,10 +163,7 @@ def test_merge_refuses_shards_out_of_order(tmp_path):
 
 
 def test_qe_scores_must_match_the_kept_pairs(tmp_path):
-    src, tgt = corpus_lines()
-    (tmp_path / "c.en").write_text("\n".join(src) + "\n")
-    (tmp_path / "c.cs").write_text("\n".join(tgt) + "\n")
-    base, shards = run_sharded(tmp_path, {"src": str(tmp_path / "c.en"), "tgt": str(tmp_path / "c.cs")}, 30)
+    base, shards = run_sharded(tmp_path, write_corpus(tmp_path), 30)
     with pytest.raises(ValueError, match="does not score exactly"):
         steps.finalize_shard_step(base / shards[0] / "rule.tsv", *(tmp_path / n for n in ("a", "b", "c", "d")),
                                   duplicates_path=base / "dup.npz", scores_path=base / shards[1] / "qe.tsv",

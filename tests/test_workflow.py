@@ -36,6 +36,7 @@ def reduced_config() -> dict:
     }
     # A 40-step QE stand-in is uncalibrated: reject a share, not below a fixed score.
     config["clean"]["qe"] = {"mode": "quantile", "quantile": 0.1, "batch_size": 64}
+    config["clean"]["shard_size"] = 600  # 1500 raw lines: three shards, the last one partial
     config["distill"]["max_pairs_per_direction"] = 40
     # A 40-step teacher writes junk that the re-filter would drop entirely;
     # re-filtering has its own unit test.
@@ -92,11 +93,28 @@ def test_cleaning_keeps_rejected_pairs_with_reasons(finished_run):
         assert len(rejected) == removed - counts.get("removed:invalid_utf8", 0)
 
 
+def test_shards_are_gathered_without_loss_in_order(finished_run):
+    for pair in ("en-qaa", "en-qab"):
+        base = finished_run / f"results/data/{pair}"
+        manifest = pd.read_csv(base / "shards/raw/manifest.tsv", sep="\t", dtype={"shard": str})
+        assert manifest["lines"].tolist() == [600, 600, 300]
+        merged = pd.read_csv(base / "decisions.tsv", sep="\t", keep_default_na=False)
+        assert merged["line"].tolist() == list(range(1, 1501))
+        per_shard = [pd.read_csv(base / f"shards/{s}/decisions.tsv", sep="\t", keep_default_na=False)
+                     for s in manifest["shard"]]
+        pd.testing.assert_frame_equal(pd.concat(per_shard, ignore_index=True), merged)
+        kept = sum(len((base / f"shards/{s}/kept.src").read_text().splitlines()) for s in manifest["shard"])
+        assert kept == int(merged["kept"].sum())
+
+
 def test_filter_quality_is_measured_against_the_noise_labels(finished_run):
     quality = pd.read_csv(finished_run / "results/tables/filter_quality.tsv", sep="\t")
     assert set(quality["pair"]) == {"en-qaa", "en-qab"}
     copies = quality[quality["kind"] == "untranslated_copy"]
     assert (copies["share"] == 1.0).all()  # a rule filter catches every copy
+    per_filter = pd.read_csv(finished_run / "results/tables/filter_precision_recall.tsv", sep="\t")
+    assert {"copy", "duplicate", "language_id"} <= set(per_filter["filter"])
+    assert per_filter[["precision", "recall"]].apply(lambda col: col.between(0, 1)).all().all()
 
 
 def test_every_report_output_exists(finished_run):

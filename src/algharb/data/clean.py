@@ -282,14 +282,19 @@ def apply_rule_filters(
 
 
 def _normalize_columns(corpus, src_lang, tgt_lang, settings, show) -> tuple[list[str], list[str]]:
-    """Normalise both sides (or only validate the languages when normalisation is off)."""
+    """Normalise both sides (or only validate the languages when normalisation is off).
+
+    The columns are TextColumns (lists) so that the filters count each text once.
+    """
+    from algharb.data.filters import TextColumn
+
     src_norm = normalizer(src_lang, settings["fix_casing"])
     tgt_norm = normalizer(tgt_lang, settings["fix_casing"])
     if not settings["enabled"]:
-        return list(corpus.src), list(corpus.tgt)
+        return TextColumn(corpus.src), TextColumn(corpus.tgt)
     bar = tqdm(total=len(corpus), desc="normalize", unit="pair", disable=not show)
-    srcs: list[str] = []
-    tgts: list[str] = []
+    srcs = TextColumn()
+    tgts = TextColumn()
     chunk = 10_000  # progress granularity
     for start in range(0, len(corpus), chunk):
         stop = min(start + chunk, len(corpus))
@@ -309,22 +314,28 @@ def _identifier_for(name: str, params: dict[str, Any], lid):
     return LanguageIdentifier(params["model"])
 
 
-def _run_filter(rule, active: list[int], srcs, tgts, reasons: list[str], show: bool) -> list[int]:
-    """Run one filter over the active pairs in chunks; record reasons; return the survivors."""
-    survivors: list[int] = []
-    chunk = 50_000
+def _run_filter(rule, active, srcs, tgts, reasons: list[str], show: bool) -> np.ndarray:
+    """Run one filter over the active pairs in chunks; record reasons; return the survivors.
+
+    ``active`` holds indices into ``srcs``/``tgts``; the filter sees subsets
+    that share the columns' per-line counts (see :func:`select`).
+    """
+    from algharb.data.filters import reject_codes, select
+
+    active = np.asarray(active, dtype=np.intp)
+    survivors = [active[:0]]
+    chunk = 50_000  # progress granularity
     bar = tqdm(total=len(active), desc=rule.name, unit="pair", disable=not show)
     for start in range(0, len(active), chunk):
         indices = active[start : start + chunk]
-        found = rule.check_batch([srcs[i] for i in indices], [tgts[i] for i in indices])
-        for index, reason in zip(indices, found):
-            if reason:
-                reasons[index] = reason
-            else:
-                survivors.append(index)
+        codes, labels = reject_codes(rule, select(srcs, indices), select(tgts, indices))
+        rejected = np.flatnonzero(codes)
+        for index, code in zip(indices[rejected].tolist(), codes[rejected].tolist()):
+            reasons[index] = labels[code]
+        survivors.append(indices[codes == 0])
         bar.update(len(indices))
     bar.close()
-    return survivors
+    return np.concatenate(survivors)
 
 
 def _with_invalid_lines(decisions: pd.DataFrame, invalid_lines: list[int]) -> pd.DataFrame:
@@ -353,17 +364,27 @@ def apply_qe_threshold(
 ) -> pd.DataFrame:
     """Reject kept pairs whose QE score is low; return a new table with a ``qe_score`` column.
 
-    ``scores`` are aligned with the kept rows, in table order (a length
-    mismatch raises). ``threshold``: reject scores below it. ``quantile``:
-    reject the lowest share of the kept pairs. Rejected rows get reason
-    ``qe``; rows rejected earlier keep their reason and a NaN score.
+    ``scores`` are aligned with the kept rows, in table order. ``threshold``:
+    reject scores below it. ``quantile``: reject the lowest share of the
+    kept pairs (see :func:`algharb.data.filters.qe_cutoff`).
+    """
+    return apply_qe_rejections(decisions, scores, qe_cutoff(np.asarray(scores, dtype=float), threshold=threshold,
+                                                             quantile=quantile))
+
+
+def apply_qe_rejections(decisions: pd.DataFrame, scores, rejected) -> pd.DataFrame:
+    """Attach QE ``scores`` to the kept rows and reject those flagged in ``rejected`` (reason ``qe``).
+
+    Both are aligned with the kept rows in table order (a length mismatch
+    raises); rows rejected earlier keep their reason and get a NaN score.
     """
     _check_columns(decisions)
     kept_rows = np.flatnonzero(decisions["kept"].to_numpy(dtype=bool))
     scores = np.asarray(scores, dtype=float)
-    if scores.ndim != 1 or scores.size != kept_rows.size:
-        raise ValueError(f"qe: got {scores.size} scores for {kept_rows.size} kept pairs; they must match")
-    rejected = qe_cutoff(scores, threshold=threshold, quantile=quantile)
+    rejected = np.asarray(rejected, dtype=bool)
+    if scores.ndim != 1 or scores.size != kept_rows.size or rejected.shape != scores.shape:
+        raise ValueError(f"qe: got {scores.size} scores and {rejected.size} decisions for {kept_rows.size} kept "
+                         "pairs; they must match")
     result = decisions.copy()
     all_scores = np.full(len(result), np.nan)
     all_scores[kept_rows] = scores
@@ -372,13 +393,6 @@ def apply_qe_threshold(
     result.loc[result.index[rejected_rows], "kept"] = False
     result.loc[result.index[rejected_rows], "reason"] = QE_REASON
     return result
-
-
-def apply_qe_config(decisions: pd.DataFrame, scores, config: FilterConfig) -> pd.DataFrame:
-    """Apply the ``qe`` section of ``config`` (threshold or quantile); error if it is empty."""
-    if not config.qe:
-        raise ValueError("qe: the config has no qe threshold or quantile")
-    return apply_qe_threshold(decisions, scores, config.qe.get("threshold"), quantile=config.qe.get("quantile"))
 
 
 def _check_columns(decisions: pd.DataFrame) -> None:

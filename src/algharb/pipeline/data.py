@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.clean import QE_REASON, FilterConfig, apply_rule_filters, funnel_from_counts, read_decisions
+from ..data.clean import QE_REASON, FilterConfig, apply_qe_rejections, apply_rule_filters, funnel_from_counts
+from ..data.clean import read_decisions
 from ..data.clean import INVALID_UTF8, write_decisions, write_tsv
 from ..data.dedup import dedup_keys, gather_duplicates, save_dedup_keys
 from ..data.filters import qe_cutoff
@@ -195,7 +196,7 @@ def _with_duplicates(decisions: pd.DataFrame, duplicates_path) -> pd.DataFrame:
     """Mark the kept pairs that the corpus-wide dedup rejected."""
     if duplicates_path is None or decisions.empty:
         return decisions
-    found = load_line_reasons(duplicates_path, int(decisions["line"].min()), int(decisions["line"].max()))
+    found = load_line_reasons(duplicates_path, *_line_range(decisions))
     if not found:
         return decisions
     result = decisions.copy()
@@ -214,15 +215,12 @@ def _with_qe(decisions: pd.DataFrame, scores_path, qe_rejected_path) -> pd.DataF
     kept_lines = decisions.loc[decisions["kept"], "line"].to_numpy()
     if not np.array_equal(kept_lines, scores["line"].to_numpy()):
         raise ValueError(f"{scores_path} does not score exactly the pairs kept after rules and dedup")
-    result = decisions.copy()
-    result["qe_score"] = result["line"].map(dict(zip(scores["line"], scores["qe_score"]))).astype(float)
-    if decisions.empty:
-        return result
-    cut = load_line_reasons(qe_rejected_path, int(decisions["line"].min()), int(decisions["line"].max()))
-    hit = result["line"].isin(list(cut)).to_numpy()
-    result.loc[hit, "kept"] = False
-    result.loc[hit, "reason"] = QE_REASON
-    return result
+    cut = load_line_reasons(qe_rejected_path, *_line_range(decisions)) if len(decisions) else {}
+    return apply_qe_rejections(decisions, scores["qe_score"].to_numpy(), np.isin(kept_lines, list(cut)))
+
+
+def _line_range(decisions: pd.DataFrame) -> tuple[int, int]:
+    return int(decisions["line"].min()), int(decisions["line"].max())
 
 
 def filter_quality_file(decision_paths, label_paths, pairs, out_tsv, out_md, out_filters_tsv,
