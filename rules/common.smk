@@ -122,6 +122,13 @@ DEMO_WORLD = "results/demo/world"
 DEMO_MODELS = "results/demo/models"
 
 
+def demo_world_config():
+    """The demo world's full config (for its oracle), or None outside the demo."""
+    if "demo" not in config:
+        return None
+    return {**config["demo"].get("world", {}), "seed": config["seed"], "pairs": PAIRS}
+
+
 def demo_world_files():
     files = [f"{DEMO_WORLD}/lid/train.txt", f"{DEMO_WORLD}/lid/valid.txt"]
     for pair in PAIRS:
@@ -158,6 +165,8 @@ def get_final_output():
         "results/plots/ablation.png",
         "results/plots/funnel.png",
         "results/plots/training.png",
+        "results/tables/lambda_sweep.md",
+        "results/plots/lambda_sweep.png",
     ]
     if all(p in config["data"].get("noise_labels", {}) for p in PAIRS):
         # Only the demo world knows which lines are noise.

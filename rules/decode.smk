@@ -100,3 +100,33 @@ rule hybrid_select:
     threads: 1
     script:
         "../scripts/hybrid_select.py"
+
+
+rule lambda_sweep:
+    input:
+        scores=expand("results/decode/{pair}/scores.jsonl", pair=PAIRS),
+        references=[pair_files("test", p)["tgt"] for p in PAIRS],
+    output:
+        tsv=report(
+            "results/tables/lambda_sweep.tsv",
+            caption="../report/lambda_sweep.rst",
+            category="Decoding",
+        ),
+        md="results/tables/lambda_sweep.md",
+        png=report(
+            "results/plots/lambda_sweep.png",
+            caption="../report/lambda_sweep.rst",
+            category="Decoding",
+        ),
+    log:
+        "logs/decode/lambda_sweep.log",
+    params:
+        pairs=PAIRS,
+        lambdas=config["decode"].get("lambda_sweep", [0, 0.25, 0.5, 1, 2]),
+        mbr=config["decode"]["mbr"],
+        world=as_json(demo_world_config()),
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/lambda_sweep.py"

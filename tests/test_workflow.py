@@ -118,7 +118,7 @@ def test_filter_quality_is_measured_against_the_noise_labels(finished_run):
 
 
 def test_every_report_output_exists(finished_run):
-    for name in ("ablation.png", "funnel.png", "training.png"):
+    for name in ("ablation.png", "funnel.png", "training.png", "lambda_sweep.png"):
         assert (finished_run / "results/plots" / name).stat().st_size > 1000
     report = finished_run / "report.html"
     result = snakemake(finished_run, "--report", str(report), "all")

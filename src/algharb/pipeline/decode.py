@@ -120,3 +120,33 @@ def select_row(row: dict, lam: float, mbr: dict):
     return hybrid_select(np.asarray(row["utility"]), align, lam,
                          include_self=mbr.get("include_self", False),
                          aggregate=mbr.get("aggregate", "mean"))
+
+
+def lambda_sweep_file(score_paths, reference_paths, pairs, lambdas, mbr: dict, out_tsv, out_md, out_png,
+                      world: dict | None = None) -> "pd.DataFrame":
+    """The λ sweep table and plot from saved hybrid scores (no model call).
+
+    ``world`` (the demo world's config, with seed and pairs) adds the share
+    of outputs that omit source content, judged by the world's oracle.
+    """
+    from ..decode.sweep import sweep
+    from ..io import read_lines
+    from ..report.plots import lambda_sweep_lines
+    from ..report.tables import write_table
+
+    rows = {pair: read_jsonl(path) for pair, path in zip(pairs, score_paths)}
+    references = {pair: read_lines(path) for pair, path in zip(pairs, reference_paths)}
+    oracles = _omission_oracles(pairs, world) if world is not None else None
+    table = sweep(pairs, rows, references, lambdas, mbr, oracles)
+    write_table(table.set_index("pair"), tsv_path=out_tsv, md_path=out_md)
+    lambda_sweep_lines(table, out_png)
+    log.info("lambda sweep:\n%s", table.to_string())
+    return table
+
+
+def _omission_oracles(pairs, world: dict) -> dict:
+    from ..demo.world import load_world
+
+    oracle = load_world(world)
+    return {pair: (lambda src, hyp, lang=pair.split("-", 1)[1]: bool(oracle.omitted_content(src, hyp, lang)))
+            for pair in pairs}

@@ -80,3 +80,20 @@ def training_curves(logs: dict[str, list[dict]], path) -> None:
     axes[1].set_title("dynamic multi-reward optimisation")
     axes[1].legend(fontsize=8)
     _save(fig, path)
+
+
+def lambda_sweep_lines(table: pd.DataFrame, path) -> None:
+    """chrF (and the omission share, when known) against λ, one line per direction."""
+    panels = ["chrf"] + (["omission_share"] if "omission_share" in table else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+    for ax, column in zip(axes[0], panels):
+        for pair, group in table.groupby("pair", sort=False):
+            ax.plot(group["lambda"], group[column], marker="o", label=pair,
+                    linewidth=2.5 if pair == "AVG" else 1.2)
+        ax.set_xlabel("λ (weight of the alignment score)")
+        ax.set_ylabel({"chrf": "chrF", "omission_share": "share of outputs with an omission"}[column])
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle("Hybrid MBR: S_MBR + λ·S_align, re-selected from saved scores")
+    fig.tight_layout()
+    _save(fig, path)
