@@ -77,6 +77,7 @@ rule hybrid_scores:
         utility_model=model_spec("utility"),
         mbr=config["decode"]["mbr"],
         align=config["decode"]["align"],
+        seed=config["seed"],
     conda:
         "../envs/algharb.yaml"
     threads: THREADS

@@ -13,4 +13,5 @@ with snakemake_step(snakemake):
         align=snakemake.params.align,
         reference_path=snakemake.input.reference,
         threads=snakemake.threads,
+        seed=snakemake.params.seed,
     )

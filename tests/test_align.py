@@ -63,6 +63,38 @@ def test_eflomal_penalises_omissions():
     assert mean["unrelated"] < mean["omitted"]
 
 
+def noisy_candidates(src, tgt, seed=1):
+    """Half-scrambled hypotheses: ambiguous enough that an unseeded sampler varies between runs."""
+    rng = random.Random(seed)
+    hyps = []
+    for t in tgt:
+        words = t.split()
+        rng.shuffle(words)
+        hyps.append(" ".join(words[: rng.randint(1, len(words))]))
+    return src, hyps
+
+
+def test_eflomal_with_a_seed_is_reproducible_and_seed_dependent():
+    src, tgt = toy_corpus(400)
+    cand_src, cand_hyp = noisy_candidates(src[300:], tgt[300:])
+    runs = [EflomalAligner(src[:300], tgt[:300], seed=seed).score(cand_src, cand_hyp) for seed in (7, 7, 8)]
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+
+
+def test_eflomal_seed_leaves_the_environment_as_it_was(monkeypatch, tmp_path):
+    import os
+
+    from algharb.decode.align import seeded_eflomal
+
+    monkeypatch.setenv("LD_PRELOAD", "")
+    monkeypatch.delenv("ALGHARB_SEED_BYTES", raising=False)
+    before = dict(os.environ)
+    with seeded_eflomal(3, tmp_path):
+        assert os.environ["OMP_NUM_THREADS"] == "1" and "eflomal_seed" in os.environ["LD_PRELOAD"]
+    assert dict(os.environ) == before
+
+
 def test_empty_hypothesis_scores_zero_and_lengths_checked():
     src, tgt = toy_corpus(200)
     aligner = EflomalAligner(src, tgt)

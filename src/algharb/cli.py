@@ -82,7 +82,7 @@ def cmd_mbr(args) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         scores = Path(tmp) / "scores.jsonl"
         hybrid_scores_file(args.candidates, scores, args.tgt_lang, utility_model, mbr, align,
-                           reference_path=args.align_reference, threads=args.threads)
+                           reference_path=args.align_reference, threads=args.threads, seed=args.seed)
         hyps = Path(args.out).with_suffix(".txt") if args.hyp is None else Path(args.hyp)
         n = hybrid_select_file(scores, hyps, args.out, args.lam, mbr)
     print(f"selected {n} translations: {args.out} (scores) and {hyps} (text)")
@@ -221,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--align-reference", help="clean parallel JSONL ({src, tgt}) the aligner learns from")
     p.add_argument("--reference-pairs", type=int, default=10000)
     p.add_argument("--symmetrize", default="intersection", choices=["intersection", "union"])
+    p.add_argument("--seed", type=int, default=0, help="eflomal sampler seed (reproducible scores)")
     p.add_argument("--lambda", dest="lam", type=float, default=0.5)
     p.add_argument("--aggregate", default="mean", choices=["mean", "sum"])
     p.add_argument("--include-self", action="store_true")

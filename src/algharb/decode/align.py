@@ -11,8 +11,11 @@ unaligned and scores lower. Backends, keyed by config name:
   Candidates are aligned *jointly* with a clean reference corpus (the cleaned
   training data), which gives the sampler the lexical statistics it needs;
   only the candidates' links are read back. eflomal seeds its Gibbs sampler
-  from /dev/urandom and offers no seed, so its scores vary slightly from run
-  to run (more ``n_samplers`` average the variance down).
+  from /dev/urandom and offers no seed option; with ``seed`` set, a small
+  preloaded shim (``eflomal_seed.c``, compiled with ``cc`` on first use)
+  feeds it bytes drawn from the seed instead, and its samplers run on one
+  thread (OpenMP scheduling would reorder their draws), which makes the
+  scores identical from run to run. Without ``seed`` they vary slightly.
 - ``wspalign``: the paper's aligner. Word alignment as span prediction with a
   WSPAlign checkpoint through transformers' question-answering pipeline: each
   word, marked with ``¶`` in its sentence, is the question and the other
@@ -28,10 +31,19 @@ Punctuation tokens are left out of the coverage denominators.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import re
+import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Sequence
+
+import numpy as np
+
+from algharb.io import atomic_path
 
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}\W]+|[^\w\s]", re.UNICODE)
@@ -84,7 +96,7 @@ class EflomalAligner:
     """Coverage scores from eflomal alignments, computed jointly with a reference corpus."""
 
     def __init__(self, reference_sources: Sequence[str] = (), reference_targets: Sequence[str] = (),
-                 symmetrize_mode: str = "intersection", n_samplers: int = 3):
+                 symmetrize_mode: str = "intersection", n_samplers: int = 3, seed: int | None = None):
         if len(reference_sources) != len(reference_targets):
             raise ValueError(
                 f"alignment reference corpus: {len(reference_sources)} sources "
@@ -96,6 +108,7 @@ class EflomalAligner:
         self.reference = [(s, t) for s, t in self.reference if s and t]
         self.symmetrize_mode = symmetrize_mode
         self.n_samplers = n_samplers
+        self.seed = seed
 
     def score(self, sources: Sequence[str], hypotheses: Sequence[str]) -> list[float]:
         if len(sources) != len(hypotheses):
@@ -115,7 +128,7 @@ class EflomalAligner:
             return []
         corpus = self.reference + pairs
         aligner = eflomal.Aligner(n_samplers=self.n_samplers)
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, seeded_eflomal(self.seed, Path(tmp)):
             fwd, rev = Path(tmp) / "fwd", Path(tmp) / "rev"
             aligner.align(
                 [" ".join(s) for s, _ in corpus],
@@ -130,6 +143,48 @@ class EflomalAligner:
             symmetrize(parse_links(f), parse_links(r), self.symmetrize_mode)
             for f, r in zip(fwd_lines[start:], rev_lines[start:])
         ]
+
+
+@contextlib.contextmanager
+def seeded_eflomal(seed: int | None, work_dir: Path):
+    """Environment under which the eflomal binary draws its randomness from ``seed`` (None: untouched)."""
+    if seed is None:
+        yield
+        return
+    seed_bytes = work_dir / "seed.bin"
+    seed_bytes.write_bytes(np.random.default_rng(seed).bytes(4096))
+    settings = {
+        "LD_PRELOAD": " ".join(filter(None, [str(_seed_shim()), os.environ.get("LD_PRELOAD", "")])),
+        "ALGHARB_SEED_BYTES": str(seed_bytes),
+        "OMP_NUM_THREADS": "1",
+    }
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _seed_shim() -> Path:
+    """The compiled shim, built once per source version into the user cache."""
+    source = Path(__file__).with_name("eflomal_seed.c")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    target = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "algharb" / f"eflomal_seed-{digest}.so"
+    if target.exists():
+        return target
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        raise RuntimeError("decode.align.seed: making eflomal reproducible needs a C compiler (cc) to build "
+                           f"{source.name}; install one or set decode.align.seed: null (scores then vary slightly)")
+    with atomic_path(target) as tmp:
+        subprocess.run([compiler, "-shared", "-fPIC", "-O2", "-o", str(tmp), str(source), "-ldl"], check=True,
+                       capture_output=True)
+    return target
 
 
 WORD_SPAN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+", re.UNICODE)

@@ -46,7 +46,7 @@ def candidates_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: st
 
 
 def hybrid_scores_file(candidates_path, out_path, tgt_lang: str, utility_model: dict, mbr: dict,
-                       align: dict, reference_path=None, threads: int = 1) -> int:
+                       align: dict, reference_path=None, threads: int = 1, seed: int | None = None) -> int:
     """Save, per source, the N×N utility matrix and the N alignment scores.
 
     Selection (and any λ sweep) then needs no model call.
@@ -62,7 +62,7 @@ def hybrid_scores_file(candidates_path, out_path, tgt_lang: str, utility_model: 
     )
     utility = triple_utility(utility_name, lang=tgt_lang, comet_scorer=scorer)
     matrices = utility_matrices([r["src"] for r in rows], [r["candidates"] for r in rows], utility)
-    alignments = _alignment_scores(rows, align, reference_path)
+    alignments = _alignment_scores(rows, align, reference_path, seed)
     out = []
     for row, matrix, align_scores in zip(rows, matrices, alignments):
         out.append({**row, "utility": np.round(matrix, 6).tolist(), "align": align_scores,
@@ -70,15 +70,19 @@ def hybrid_scores_file(candidates_path, out_path, tgt_lang: str, utility_model: 
     return write_jsonl(out_path, out)
 
 
-def build_aligner(align: dict, reference_path=None):
-    """The configured alignment backend, or None for ``backend: none``."""
+def build_aligner(align: dict, reference_path=None, seed: int | None = None):
+    """The configured alignment backend, or None for ``backend: none``.
+
+    ``seed`` (the run's seed) makes eflomal reproducible unless ``align.seed`` overrides it (null: unseeded).
+    """
     backend = align.get("backend", "none")
     if backend == "none":
         return None
     if backend == "eflomal":
         reference = read_jsonl(reference_path)[: align.get("reference_pairs", 10000)] if reference_path else []
         return EflomalAligner([r["src"] for r in reference], [r["tgt"] for r in reference],
-                              symmetrize_mode=align.get("symmetrize", "intersection"))
+                              symmetrize_mode=align.get("symmetrize", "intersection"),
+                              seed=align.get("seed", seed))
     if backend == "wspalign":
         if "model" not in align:
             raise ValueError("decode.align.model is required for the wspalign backend")
@@ -87,8 +91,8 @@ def build_aligner(align: dict, reference_path=None):
     raise ValueError(f"unknown alignment backend {backend!r}; choose one of {['none', *sorted(ALIGNERS)]}")
 
 
-def _alignment_scores(rows, align: dict, reference_path) -> list[list[float] | None]:
-    aligner = build_aligner(align, reference_path)
+def _alignment_scores(rows, align: dict, reference_path, seed=None) -> list[list[float] | None]:
+    aligner = build_aligner(align, reference_path, seed)
     if aligner is None:
         return [None] * len(rows)
     flat_src = [r["src"] for r in rows for _ in r["candidates"]]
