@@ -104,6 +104,28 @@ def _load_yaml(path) -> dict:
         return yaml.safe_load(handle) or {}
 
 
+def cmd_audit(args) -> int:
+    """Compare two run manifests; exit 1 when they differ."""
+    from .audit import compare_manifests, read_manifest
+
+    first, second = read_manifest(args.first), read_manifest(args.second)
+    rows = [row for row in compare_manifests(first, second)
+            if not any(row["key"].startswith(prefix) for prefix in args.ignore)]
+    if not rows:
+        print(f"{args.first} and {args.second} agree: same code, config, packages, inputs and outputs")
+        return 0
+    for row in rows:
+        print(f"{row['section']}\t{row['key']}\t{_short(row['first'])}\t{_short(row['second'])}")
+    sections = sorted({row["section"] for row in rows})
+    print(f"{len(rows)} difference(s) in {', '.join(sections)}", file=sys.stderr)
+    return 1
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
 def cmd_world(args) -> int:
     from .pipeline.demo import build_world
 
@@ -170,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate a config file against config/schema.yaml")
     p.add_argument("config")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("audit", help="compare two run manifests (results/manifest.json): what differs")
+    p.add_argument("first")
+    p.add_argument("second")
+    p.add_argument("--ignore", nargs="*", default=[], help="key prefixes to leave out, e.g. results/models/")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("world", help="generate the demo world (toy languages, oracle, labelled noise)")
     p.add_argument("--out", required=True)
