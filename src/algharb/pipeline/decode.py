@@ -38,6 +38,7 @@ def candidates_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: st
             "src": src,
             "candidates": cands,
             "sampling": settings.as_dict(),
+            "backend": model.get("backend", "transformers"),
             "model": model.get("path", model.get("hub")),
         }
         for i, (src, cands) in enumerate(zip(sources, outputs))
@@ -60,14 +61,40 @@ def hybrid_scores_file(candidates_path, out_path, tgt_lang: str, utility_model: 
         if utility_name == "comet"
         else None
     )
-    utility = triple_utility(utility_name, lang=tgt_lang, comet_scorer=scorer)
-    matrices = utility_matrices([r["src"] for r in rows], [r["candidates"] for r in rows], utility)
+    matrices = _utility_matrices(rows, utility_name, tgt_lang, scorer, mbr)
     alignments = _alignment_scores(rows, align, reference_path, seed)
     out = []
     for row, matrix, align_scores in zip(rows, matrices, alignments):
         out.append({**row, "utility": np.round(matrix, 6).tolist(), "align": align_scores,
                     "utility_name": utility_name, "align_backend": align.get("backend", "none")})
     return write_jsonl(out_path, out)
+
+
+# Sentences whose candidates are encoded together by the factorised COMET utility.
+COMET_SENTENCES_PER_BATCH = 32
+
+
+def _utility_matrices(rows, utility_name: str, tgt_lang: str, scorer, mbr: dict) -> list[np.ndarray]:
+    """N×N utilities per source: COMET factorised (each sentence encoded once) when the model allows it."""
+    sources, candidates = [r["src"] for r in rows], [r["candidates"] for r in rows]
+    if scorer is not None:
+        from ..metrics.comet_mbr import UnsupportedCometModel, check_supported, comet_utility_matrices
+
+        try:
+            check_supported(scorer.model)
+        except UnsupportedCometModel as err:
+            log.warning("%s; scoring every candidate pair with the full model instead", err)
+        else:
+            device = "cuda" if scorer.gpus else "cpu"
+            matrices = []
+            for start in range(0, len(rows), COMET_SENTENCES_PER_BATCH):
+                stop = start + COMET_SENTENCES_PER_BATCH
+                matrices += comet_utility_matrices(scorer.model, sources[start:stop], candidates[start:stop],
+                                                   batch_size=mbr.get("batch_size", 64), device=device,
+                                                   precision=mbr.get("precision"))
+            return matrices
+    utility = triple_utility(utility_name, lang=tgt_lang, comet_scorer=scorer)
+    return utility_matrices(sources, candidates, utility)
 
 
 def build_aligner(align: dict, reference_path=None, seed: int | None = None):
@@ -109,7 +136,16 @@ def hybrid_select_file(scores_path, hyp_path, selections_path, lam: float, mbr: 
     """Pick one candidate per source with S_MBR + λ·S_align and write the output."""
     rows = read_jsonl(scores_path)
     selections, hyps = [], []
+    empty = [row.get("id") for row in rows if not row["candidates"]]
+    if empty:
+        # A source without any candidate gets an empty output, counted and logged, never a crash mid-file.
+        log.warning("%d source(s) have no candidate and get an empty output (ids %s)", len(empty), empty[:10])
     for row in rows:
+        if not row["candidates"]:
+            hyps.append("")
+            selections.append({**{k: v for k, v in row.items() if k not in ("utility", "align")},
+                               "selected": "", "index": None, "lambda": lam})
+            continue
         choice = select_row(row, lam, mbr)
         hyps.append(row["candidates"][choice.index])
         kept = {k: v for k, v in row.items() if k not in ("utility", "align")}
