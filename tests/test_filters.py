@@ -1,20 +1,31 @@
 """Tests for algharb.data.filters on hand-written multilingual pairs."""
 
+import random
+import re
+
 import numpy as np
 import pytest
 
 from algharb.data.filters import (
+    _ASCII_RUN,
+    _NON_LETTER,
+    _NONLETTER,
+    _REFOLDS,
+    _WORDCHAR,
     CopyFilter,
-    DuplicateFilter,
     LanguageIDFilter,
     LengthFilter,
     LengthRatioFilter,
+    LineStats,
     NonAlphabeticFilter,
+    TextColumn,
+    _codepoint_tables,
     build_filter,
     make_length_counter,
     non_alphabetic_share,
     qe_cutoff,
     qe_rejections,
+    select,
 )
 
 
@@ -95,7 +106,10 @@ def test_length_ratio_rejects_mismatched_pairs():
     assert rule.check("Good morning to you all", "Dobré ráno všem") is None
     assert rule.check("Hello", "") == "length_ratio"
     assert rule.check("", "") is None  # left to the length filter
-    assert LengthRatioFilter("en", "zh", max=3.0).check("Yes", "好的，我明白了，我们明天再详细讨论这个问题吧。") == "length_ratio"
+    assert (
+        LengthRatioFilter("en", "zh", max=3.0).check("Yes", "好的，我明白了，我们明天再详细讨论这个问题吧。")
+        == "length_ratio"
+    )
 
 
 def test_chars_per_word_override():
@@ -146,15 +160,6 @@ def test_copy_keeps_translations_sharing_names():
     assert rule.check("Barack Obama visited Berlin", "Barack Obama navštívil Berlín") is None
     assert CopyFilter("en", "zh").check("Hello", "你好") is None
     assert rule.check("!!!", "???") is None
-
-
-# --- duplicate ----------------------------------------------------------------------
-
-
-def test_duplicate_is_stateful_across_batches_and_keeps_the_first():
-    rule = DuplicateFilter("en", "de")
-    assert rule.check_batch(["a", "b", "a"], ["x", "y", "x"]) == [None, None, "duplicate"]
-    assert rule.check_batch(["b", "a"], ["y", "z"]) == ["duplicate", None]
 
 
 # --- language_id ----------------------------------------------------------------------
@@ -225,3 +230,218 @@ def test_qe_needs_exactly_one_mode_and_finite_scores():
         qe_cutoff([0.1], threshold=0.5, quantile=0.1)
     with pytest.raises(ValueError, match="#1"):
         qe_cutoff([0.1, float("nan")], threshold=0.5)
+
+
+# --- hand-written examples per language, both paths --------------------------------------
+
+
+def decide(rule, src, tgt):
+    """The rule's per-pair answer, after checking that the batch path (plain and shared counts) agrees."""
+    expected = rule.check(src, tgt)
+    assert rule.check_batch([src], [tgt]) == [expected]
+    srcs, tgts = TextColumn(["", src]), TextColumn([tgt, ""])
+    assert rule.check_batch(srcs.take([1]), tgts.take([0])) == [expected]
+    return expected
+
+
+@pytest.mark.parametrize(
+    ("src_lang", "tgt_lang", "src", "tgt", "expected"),
+    [
+        ("en", "zh", "The weather is nice today.", "今天天气很好。", None),
+        ("en", "ja", "I am a student.", "私は学生です。", None),
+        ("en", "ko", "Thank you.", "감사합니다.", None),
+        ("en", "ru", "Hello", "", "length:tgt"),
+        ("uk", "en", "Добрий день, як справи?", "Good afternoon, how are you?", None),
+        ("cs", "et", "Dobré ráno", "Tere hommikust", None),
+        ("ar", "hi", "مرحبا " * 6, "नमस्ते", "length:src"),
+        ("zh", "en", "好" * 10, "Good", "length:src"),  # 10 characters = 7 words
+    ],
+)
+def test_length_in_many_languages(src_lang, tgt_lang, src, tgt, expected):
+    assert decide(LengthFilter(src_lang, tgt_lang, min=1, max=5), src, tgt) == expected
+
+
+@pytest.mark.parametrize(
+    ("src_lang", "tgt_lang", "src", "tgt", "expected"),
+    [
+        ("en", "zh", "Where is the railway station?", "火车站在哪里？", None),
+        ("en", "ja", "Yes", "はい、わかりました。明日また詳しく話し合いましょう。", "length_ratio"),
+        ("ko", "en", "안녕하세요", "Hello there", None),
+        ("ru", "uk", "Я люблю тебя", "Я тебе кохаю", None),
+        ("cs", "et", "Ano", "Jah, ma saan sellest väga hästi aru ja nõustun täielikult", "length_ratio"),
+        ("ar", "hi", "أين المحطة؟", "स्टेशन कहाँ है?", None),
+        ("en", "ru", "Hello", "Привет", None),
+    ],
+)
+def test_length_ratio_in_many_languages(src_lang, tgt_lang, src, tgt, expected):
+    assert decide(LengthRatioFilter(src_lang, tgt_lang, max=3.0), src, tgt) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "tgt", "expected"),
+    [
+        ("我爱你", "Я тебя люблю", None),
+        ("第1章 2019年 3月", "Глава 1", "non_alphabetic:src"),  # 7 of 10 non-space characters are digits
+        ("こんにちは", "１２３４５！", "non_alphabetic:tgt"),  # full-width digits and punctuation
+        ("안녕하세요", "Добрий день", None),
+        ("Tere!", "Dobrý den!", None),
+        ("نص عربي", "123 456 = 579", "non_alphabetic:tgt"),
+        ("हिन्दी पाठ", "Český text", None),  # virama and vowel signs are letters
+    ],
+)
+def test_non_alphabetic_in_many_languages(src, tgt, expected):
+    assert decide(NonAlphabeticFilter("en", "en", max_share=0.5), src, tgt) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "tgt", "expected"),
+    [
+        ("Привет, мир!", "привет мир", "copy"),  # Cyrillic case folding
+        ("Добрий ДЕНЬ", "добрий день.", "copy"),
+        ("Dobrý den, jak se máte?", "DOBRÝ DEN, JAK SE MÁTE", "copy"),
+        ("Tere hommikust, kuidas läheb täna", "Tere hommikust, kuidas läheb täna?", "copy"),
+        ("مرحبا بالعالم", "مرحبا بالعالم", "copy"),
+        ("नमस्ते दुनिया", "नमस्ते दुनिया!", "copy"),
+        ("我爱你", "我爱你。", "copy"),
+        ("私は学生です", "私は学生です。", "copy"),
+        ("Straße in Berlin", "STRASSE IN BERLIN", "copy"),  # ß folds to ss
+        ("ßßßß", "SSSSSSSS", "copy"),  # four refolding characters (a uint8 sum of 64s would wrap)
+        ("The meeting is in Praha on Monday", "Schůzka je v Praha v pondělí", None),
+        ("Hello world", "Привет мир", None),
+        ("감사합니다", "Thank you", None),
+        ("Москва 2024", "Moscow 2024", None),
+    ],
+)
+def test_copy_in_many_languages(src, tgt, expected):
+    assert decide(CopyFilter("en", "xx"), src, tgt) == expected
+
+
+class ScriptsIdentifier(ScriptIdentifier):
+    """ScriptIdentifier that also tells kana, hangul, Arabic and Devanagari apart."""
+
+    @staticmethod
+    def _guess(text):
+        for ch in text:
+            for first, last, lang in (
+                ("\u3040", "\u30ff", "ja"),
+                ("\uac00", "\ud7af", "ko"),
+                ("\u0600", "\u06ff", "ar"),
+                ("\u0900", "\u097f", "hi"),
+            ):
+                if first <= ch <= last:
+                    return lang
+        return ScriptIdentifier._guess(text)
+
+
+@pytest.mark.parametrize(
+    ("src_lang", "tgt_lang", "src", "tgt", "expected"),
+    [
+        ("zh", "ja", "你好", "こんにちは", None),
+        ("ko", "ru", "안녕하세요", "Привет", None),
+        ("ar", "hi", "مرحبا", "नमस्ते", None),
+        ("ja", "ko", "안녕하세요", "안녕하세요", "language_id:src"),
+        ("hi", "ar", "नमस्ते", "Hello", "language_id:tgt"),
+        ("uk", "cs", "Привіт", "Ahoj", None),  # labels overridden below: the stand-in knows ru, en
+        ("et", "uk", "Tere", "Tere", "language_id:tgt"),
+    ],
+)
+def test_language_id_in_many_languages(src_lang, tgt_lang, src, tgt, expected):
+    labels = {"uk": "ru", "cs": "en", "et": "en"}
+    rule = LanguageIDFilter(
+        src_lang, tgt_lang, ScriptsIdentifier(), src_label=labels.get(src_lang), tgt_label=labels.get(tgt_lang)
+    )
+    assert decide(rule, src, tgt) == expected
+
+
+# --- the batch path against the per-pair definitions --------------------------------------
+
+# Every script above, digits and symbols, case folds that change length or
+# word boundaries (ß, İ, ligatures, ypogegrammeni), odd whitespace, a lone
+# surrogate and astral characters.
+ALPHABET = (
+    "abcxyzABCXYZ0123456789 _.,!?-'\"%$ дом Дом ЁЁЇїє 我爱你，。！日本語です、사랑해요 नमस्ते ्ि مرحبا ١٢٣ ً "
+    "ščřžýáÚŮ õäöü ßẞİıΣσςﬀﬁŉǰ\u0345\u0307 \t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u3000\u200b 😀🇪 \ud800 \U000e0100"
+)
+
+
+def random_pairs(count, seed):
+    rng = random.Random(seed)
+
+    def text():
+        if rng.random() < 0.1:
+            return ""
+        body = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 60)))
+        return body + " " + body if rng.random() < 0.1 else body
+
+    srcs = [text() for _ in range(count)]
+    # Targets: unrelated, shouted copies, or half copies.
+    tgts = [
+        text() if rng.random() < 0.6 else src.upper() if rng.random() < 0.5 else src[: len(src) // 2] + text()
+        for src in srcs
+    ]
+    # Lines past the packed counts' limits: over 1023 characters, over 1023 words.
+    srcs += ["word " * 300, "a" * 5000 + " b", "a " * 5000, "x", "é" * 1100 + " b" * 500, "c d"]
+    tgts += ["word " * 300, "a" * 5000 + " b", "a " * 4999, "y " * 3000, "e" * 1100 + " b" * 500, "c d"]
+    return srcs, tgts
+
+
+RULES = [
+    rule
+    for src_lang, tgt_lang in [("en", "zh"), ("ja", "ko"), ("ru", "uk"), ("cs", "et"), ("ar", "hi"), ("zh", "th")]
+    for rule in [
+        *(LengthFilter(src_lang, tgt_lang, min=2, max=20, unit=unit) for unit in ("auto", "chars", "tokens")),
+        *(
+            LengthRatioFilter(src_lang, tgt_lang, max=1.7, unit=unit, chars_per_word={"zh": 1.3})
+            for unit in ("auto", "chars", "tokens")
+        ),
+        NonAlphabeticFilter(src_lang, tgt_lang, max_share=0.3),
+        CopyFilter(src_lang, tgt_lang, max_overlap=0.5),
+        CopyFilter(src_lang, tgt_lang),
+    ]
+]
+
+
+def test_batch_path_equals_check_on_random_multilingual_text():
+    srcs, tgts = random_pairs(3000, seed=5)
+    columns = TextColumn(srcs), TextColumn(tgts)
+    subset = np.array(sorted(random.Random(1).sample(range(len(srcs)), 1500)))
+    for rule in RULES:
+        expected = [rule.check(src, tgt) for src, tgt in zip(srcs, tgts)]
+        assert rule.check_batch(srcs, tgts) == expected, rule
+        shared = rule.check_batch(columns[0].take(subset), columns[1].take(subset))
+        assert shared == [expected[i] for i in subset], rule
+
+
+def test_line_counts_equal_their_definitions():
+    srcs, _ = random_pairs(2000, seed=6)
+    stats = LineStats.of(srcs, runs=True)
+    assert stats.chars.tolist() == [len(text) for text in srcs]
+    assert stats.spaces.tolist() == [text.count(" ") for text in srcs]
+    assert stats.tokens.tolist() == [len(text.split()) for text in srcs]
+    assert stats.non_letters.tolist() == [len(_NON_LETTER.findall(text)) for text in srcs]
+    assert stats.ascii_runs.tolist() == [len(_ASCII_RUN.findall(text)) for text in srcs]
+
+
+def test_codepoint_classes_match_the_regexes_on_every_codepoint():
+    classes, folded = _codepoint_tables()
+    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+
+    def matching(pattern):
+        found = np.zeros(len(every), bool)
+        for match in re.finditer(f"(?:{pattern})+", every):
+            found[match.start() : match.end()] = True
+        return found
+
+    assert ((classes & _NONLETTER) > 0).tolist() == matching(_NON_LETTER.pattern).tolist()
+    assert ((classes & _WORDCHAR) > 0).tolist() == matching(r"\w").tolist()
+    assert folded[ord("Д")] == ord("д") and folded[ord("Σ")] == ord("σ") and classes[ord("ß")] & _REFOLDS
+
+
+def test_text_column_shares_its_counts_with_subsets():
+    column = TextColumn(["один два", "三", "a b c"])
+    subset = column.take([2, 0])
+    assert list(subset) == ["a b c", "один два"] and subset[1] == "один два" and len(subset) == 2
+    assert subset.stats().tokens.tolist() == [3, 2]
+    assert subset.stats().chars.tolist() == [5, 8]
+    assert column.stats() is column.stats()  # counted once
+    assert select(subset, [1]).stats().tokens.tolist() == [2]

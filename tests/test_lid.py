@@ -2,12 +2,13 @@
 
 import random
 
+import fasttext
 import numpy as np
 import pytest
 
 from algharb.data.clean import apply_rule_filters
 from algharb.data.ingest import ParallelCorpus
-from algharb.demo.lid import LanguageIdentifier, evaluate_lid, read_labelled, train_lid
+from algharb.demo.lid import LanguageIdentifier, _zero_filled_allocations, evaluate_lid, read_labelled, train_lid
 
 VOCABULARY = {
     "en": "the house is big and we were going to see our friends today with some water when it rains".split(),
@@ -110,3 +111,98 @@ def test_language_id_filter_with_a_real_model_path(lid_files):
     config = {"filters": [{"language_id": {"model": str(model), "min_prob": 0.5}}]}
     decisions = apply_rule_filters(corpus, "en", "cs", config)
     assert decisions["reason"].tolist() == ["", "language_id:src", "language_id:tgt"]
+
+
+# --- the batched computation against fastText's own predict -----------------------------
+
+ODD_LINES = [
+    "",
+    " ",
+    "  the house  ",
+    "the\thouse\vis\fbig\rtoday",
+    "the\nhouse",  # a newline inside a text is a space
+    "a\x00b",  # fastText splits at NUL, Python's split does not
+    "дом\u3000big\xa0x\x1cy",  # and these the other way round
+    "__label__en the house",  # a label token is skipped
+    "the house </s> дом большой",  # a literal </s> ends fastText's line
+    "😀 Ünïcödé straße 日本語",
+    "x" * 3000,
+]
+
+
+def random_lines(count, seed):
+    rng = random.Random(seed)
+    words = [word for vocabulary in VOCABULARY.values() for word in vocabulary] + ["zzqx", "2019", "Ölçü", "日本"]
+    return [" ".join(rng.choice(words) for _ in range(rng.randint(0, 12))) for _ in range(count)]
+
+
+def test_batched_prediction_is_fasttexts(lid_files):
+    _, model = lid_files
+    identifier = LanguageIdentifier(model)
+    assert identifier._batched is not None  # train_lid makes plain softmax models
+    texts = random_lines(3000, seed=4) + ODD_LINES
+    labels, probs = identifier.predict(texts)
+    exact_labels, exact_probs = identifier._predict_fasttext(texts)
+    assert labels == exact_labels
+    # Only float rounding apart (EXACT_BAND leaves a margin of hundreds of times this).
+    assert np.abs(probs.astype(float) - exact_probs.astype(float)).max() < 1e-6
+    for label in ("en", "cs", "ru", "xx"):
+        for min_prob in (0.0, 0.5, 0.9, 0.999):
+            expected = np.array([found == label for found in exact_labels]) & (exact_probs.astype(float) >= min_prob)
+            assert identifier.matches(texts, label, min_prob).tolist() == expected.tolist()
+
+
+def test_decisions_near_the_threshold_are_fasttexts(lid_files):
+    _, model = lid_files
+    identifier = LanguageIdentifier(model)
+    texts = random_lines(300, seed=5)
+    _, exact_probs = identifier._predict_fasttext(texts)
+    labels, _ = identifier._predict_fasttext(texts)
+    # Thresholds exactly at fastText's probabilities: rounding would decide these.
+    for i in range(0, 300, 30):
+        at = float(exact_probs[i])
+        assert identifier.matches(texts[i : i + 1], labels[i], at).tolist() == [True]
+        assert identifier.matches(texts[i : i + 1], labels[i], np.nextafter(at, 2.0)).tolist() == [False]
+
+
+def test_subword_ids_are_fasttexts(lid_files):
+    _, model = lid_files
+    identifier = LanguageIdentifier(model)
+    rng = random.Random(6)
+    tokens = ["house", "дом", "x", "日本語", "😀a", "Ünïcödé", "a-b.c", "velký"]
+    tokens += ["".join(rng.choice("abcdеёжз日ßẞ😀-.") for _ in range(rng.randint(1, 12))) for _ in range(500)]
+    codes = np.frombuffer("".join(tokens).encode("utf-32-le"), np.uint32).astype(np.intp)
+    lengths = np.array([len(token) for token in tokens])
+    starts = np.cumsum(lengths) - lengths
+    owners, ids = identifier._batched._subword_ids(codes, starts, starts + lengths)
+    for i, token in enumerate(tokens):
+        own_id = [token in identifier._batched.word_ids]
+        expected = identifier.model.f.getSubwords(token, "strict")[1][sum(own_id) :]  # without the word's own id
+        assert sorted(ids[owners == i].tolist()) == sorted(expected), token
+
+
+def test_full_token_cache_starts_over(lid_files, monkeypatch):
+    _, model = lid_files
+    monkeypatch.setattr("algharb.demo.lid._MAX_CACHED_TOKENS", 200)
+    identifier = LanguageIdentifier(model)
+    rng = random.Random(7)
+    # Every line brings new tokens: 400 lines, about 1,200 distinct tokens.
+    texts = [line + " " + " ".join(f"w{rng.randrange(10**6)}" for _ in range(3)) for line in random_lines(400, seed=7)]
+    for start in range(0, 400, 100):
+        batch = texts[start : start + 100]
+        assert identifier.predict(batch)[0] == identifier._predict_fasttext(batch)[0]
+    assert identifier._batched.used <= 200 + 400  # the limit plus one batch's new tokens
+
+
+def test_other_fasttext_models_run_through_fasttext(lid_files, tmp_path):
+    folder, _ = lid_files
+    with _zero_filled_allocations():
+        hierarchical = fasttext.train_supervised(
+            input=str(folder / "train.txt"), loss="hs", epoch=25, thread=1, seed=1, verbose=0
+        )
+    hierarchical.save_model(str(tmp_path / "hs.bin"))
+    identifier = LanguageIdentifier(tmp_path / "hs.bin")
+    assert identifier._batched is None
+    labels, _ = identifier.predict(["we were going to see the house", "мы шли домой"])
+    assert labels == ["en", "ru"]
+    assert identifier.matches(["мы шли домой"], "ru", 0.5).tolist() == [True]

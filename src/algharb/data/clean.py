@@ -52,7 +52,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from algharb.data.dedup import DEDUP_FILTERS, check_dedup_options, dedup_keys, dedup_reasons
-from algharb.data.filters import FILTERS, LanguagePredictor, build_filter, qe_cutoff
+from algharb.data.filters import FILTERS, LanguagePredictor, TextColumn, build_filter, qe_cutoff, reject_codes
+from algharb.data.filters import select
 from algharb.data.ingest import ParallelCorpus
 from algharb.data.normalize import normalizer
 from algharb.io import atomic_write, write_jsonl
@@ -286,7 +287,6 @@ def _normalize_columns(corpus, src_lang, tgt_lang, settings, show) -> tuple[list
 
     The columns are TextColumns (lists) so that the filters count each text once.
     """
-    from algharb.data.filters import TextColumn
 
     src_norm = normalizer(src_lang, settings["fix_casing"])
     tgt_norm = normalizer(tgt_lang, settings["fix_casing"])
@@ -320,7 +320,6 @@ def _run_filter(rule, active, srcs, tgts, reasons: list[str], show: bool) -> np.
     ``active`` holds indices into ``srcs``/``tgts``; the filter sees subsets
     that share the columns' per-line counts (see :func:`select`).
     """
-    from algharb.data.filters import reject_codes, select
 
     active = np.asarray(active, dtype=np.intp)
     survivors = [active[:0]]

@@ -25,24 +25,38 @@ raw characters would reject most zh-en pairs).
 | length_ratio    | length_ratio                   | max=3.0, unit="auto", chars_per_word={}                 |
 | non_alphabetic  | non_alphabetic:src / :tgt      | max_share=0.6                                           |
 | copy            | copy                           | max_overlap=0.8                                         |
-| duplicate       | duplicate                      | (none)                                                  |
 | language_id     | language_id:src / :tgt         | min_prob=0.5, src_min_prob=None, tgt_min_prob=None,     |
 |                 |                                | src_label=None, tgt_label=None, model=None,             |
 |                 |                                | batch_size=10000                                        |
 
-``unit`` is one of ``auto``, ``chars``, ``tokens``. For language ID,
+Exact and near-duplicate removal is corpus-level, not per pair: see
+:mod:`algharb.data.dedup`. ``unit`` is one of ``auto``, ``chars``, ``tokens``. For language ID,
 ``src_min_prob``/``tgt_min_prob`` override ``min_prob`` for one side.
 
 The QE threshold is applied separately, after scoring, by
 :func:`qe_rejections` (reason ``"qe"``).
+
+Speed. ``check`` is the plain per-pair definition of each rule. The batch
+path (``check_codes``, which ``check_batch`` and the decision loop use)
+gives the same answers from per-line counts that :class:`LineStats`
+computes for a whole column at once with numpy (one UTF-32 buffer, one
+codepoint class table). A :class:`TextColumn` computes them once and
+shares them with the subsets that later filters see, so a chain of length,
+length_ratio and non_alphabetic reads each text once. The copy rule decides
+most pairs from cheap bounds and runs ``check`` on the rest. Tests pin the
+batch path to ``check`` on random multilingual text.
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
+import functools
 import math
+import operator
 import re
 import unicodedata
+from dataclasses import dataclass, fields
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -58,22 +72,30 @@ _DEFAULT_CHARS_PER_WORD = 2.0  # for an unspaced language missing from the table
 _UNITS = ("auto", "chars", "tokens")
 
 
-def _combining_mark_ranges() -> str:
-    """Regex class body of all combining marks (categories Mn, Mc, Me).
+def _combining_mark_spans() -> list[tuple[int, int]]:
+    """(first, last) codepoint of each run of combining marks (categories Mn, Mc, Me).
 
     Scans planes 0, 1 and 14 (where every mark lives), once at import (~50 ms).
     """
-    ranges: list[str] = []
+    spans: list[tuple[int, int]] = []
     start = None
     for cp in [*range(0x20000), *range(0xE0000, 0xE1000), -1]:
         is_mark = cp >= 0 and unicodedata.category(chr(cp)).startswith("M")
         if is_mark and start is None:
             start = cp
         elif not is_mark and start is not None:
-            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+            spans.append((start, prev))
             start = None
         prev = cp
-    return "".join(ranges)
+    return spans
+
+
+_MARK_SPANS = _combining_mark_spans()
+
+
+def _combining_mark_ranges() -> str:
+    """Regex class body of all combining marks (categories Mn, Mc, Me)."""
+    return "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in _MARK_SPANS)
 
 
 # Non-letters: digits and "_", or anything that is neither a word character,
@@ -85,6 +107,298 @@ _WORD = re.compile(r"\w+")
 # words, not characters: counting their characters would make number- and
 # name-heavy Chinese lines look several times longer than their sources.
 _ASCII_RUN = re.compile(r"[0-9A-Za-z]+")
+
+
+# --- per-line counts for whole columns ---------------------------------------------
+
+# Codepoint class bits (see _codepoint_tables).
+_WORDCHAR = 1  # \w: a word of the copy rule starts where one follows a non-word (bit 0: see _chunk_stats)
+_NONSPACE = 2  # not str.isspace(): a token starts where one follows whitespace
+_ASCII_ALNUM = 4  # [0-9A-Za-z]: a run counts as one word in unspaced text
+_SPACE = 8  # " " itself
+_NONLETTER = 16  # what _NON_LETTER matches
+_FOLDS_TO_ASCII = 32  # casefolds to one ASCII character
+_REFOLDS = 64  # casefold changes its length or \w-ness: the copy rule must use check()
+
+# Counts per line are summed as 12-bit fields packed into one uint64 per
+# character (five fields, one np.add.reduceat for all); a line longer than
+# this could overflow a field and is counted one by one instead.
+_FIELD_BITS = 12
+_MAX_PACKED_CHARS = (1 << _FIELD_BITS) - 1
+_STATS_CHUNK = 20_000  # lines per numpy pass: bounds the UTF-32 buffer (~10 MB)
+
+
+def _pack(*flags: bool) -> int:
+    return sum(bool(flag) << (_FIELD_BITS * position) for position, flag in enumerate(flags))
+
+
+# Fields of a character, indexed by its class plus 128 x the class of the
+# character before it: spaces, non-letters, word chars, word chars folding to
+# ASCII, token starts.
+_FIELDS = np.array(
+    [
+        _pack(
+            c & _SPACE, c & _NONLETTER, c & _WORDCHAR, c & _WORDCHAR and c & _FOLDS_TO_ASCII, c & ~(c >> 7) & _NONSPACE
+        )
+        for c in range(1 << 14)
+    ],
+    dtype=np.uint64,
+)
+# ASCII run fields (unspaced languages only), indexed by the _ASCII_ALNUM bit
+# of the class plus 2 x the one that switches on: run chars, run starts.
+_RUN_FIELDS = np.array([_pack(i & 1, i & 2) for i in range(4)], dtype=np.uint64)
+_BUCKET_BITS = np.left_shift(np.uint64(1), np.arange(64, dtype=np.uint64))
+_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+@functools.cache
+def _codepoint_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Class bits of every codepoint, and its casefolded codepoint (itself unless one-to-one).
+
+    Derived from the regexes and str methods that the per-pair rules use,
+    applied to every codepoint once (a few tenths of a second, on first
+    use); tests pin each class to its regex over all codepoints.
+    """
+    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+
+    def matching(pattern: str) -> np.ndarray:  # pattern: one character per match
+        found = np.zeros(len(every), bool)
+        for match in re.finditer(f"(?:{pattern})+", every):
+            found[match.start() : match.end()] = True
+        return found
+
+    word, space, marks = matching(r"\w"), matching(r"\s"), np.zeros(len(every), bool)
+    for first, last in _MARK_SPANS:
+        marks[first : last + 1] = True
+    classes = np.zeros(len(every), np.uint8)
+    classes[~np.fromiter(map(str.isspace, every), bool, len(every))] |= _NONSPACE
+    classes[word] |= _WORDCHAR
+    classes[matching("[0-9A-Za-z]")] |= _ASCII_ALNUM
+    classes[ord(" ")] |= _SPACE
+    # _NON_LETTER, spelt out (its negated class is slow to run over every codepoint).
+    classes[matching(r"[\d_]") | ~(word | space | marks)] |= _NONLETTER
+    folded = np.arange(len(every), dtype=np.uint32)
+    for cp, (char, fold) in enumerate(zip(every, map(str.casefold, every))):
+        if fold == char:
+            continue
+        if len(fold) != 1 or bool(re.fullmatch(r"\w", fold)) != word[cp]:
+            classes[cp] |= _REFOLDS
+        else:
+            folded[cp] = ord(fold)
+    classes[folded < 128] |= _FOLDS_TO_ASCII
+    return classes, folded
+
+
+@dataclass(frozen=True)
+class LineStats:
+    """Counts per text of a column, as numpy arrays (one entry per text).
+
+    ``chars`` len(text); ``spaces`` text.count(" "); ``tokens``
+    len(text.split()); ``non_letters`` characters matching ``_NON_LETTER``.
+    For the copy rule, of ``text.casefold()``: ``words`` its ``\\w+`` words,
+    ``word_chars`` their characters, ``ascii_word_chars`` those that are
+    ASCII, and ``word_buckets`` a uint64 mask with one bit set per word,
+    hashed from its first and last character and its length; ``refolds``
+    marks texts where casefolding changes lengths or word boundaries (or the
+    text is too long for the packed counts): their word fields are not to be
+    used. Only when asked for (unspaced languages): ``ascii_runs`` and
+    ``ascii_run_chars``, runs of ASCII letters/digits and their characters.
+    """
+
+    chars: np.ndarray
+    spaces: np.ndarray
+    tokens: np.ndarray
+    non_letters: np.ndarray
+    words: np.ndarray
+    word_chars: np.ndarray
+    ascii_word_chars: np.ndarray
+    word_buckets: np.ndarray
+    refolds: np.ndarray
+    ascii_runs: np.ndarray | None = None
+    ascii_run_chars: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def take(self, indices) -> "LineStats":
+        return LineStats(*(None if (value := getattr(self, f.name)) is None else value[indices] for f in fields(self)))
+
+    @classmethod
+    def of(cls, texts: Sequence[str], runs: bool = False) -> "LineStats":
+        """Count ``texts`` in chunks of ``_STATS_CHUNK`` lines; ``runs`` adds the ASCII run counts."""
+        texts = list(texts)
+        parts = [_chunk_stats(texts[i : i + _STATS_CHUNK], runs) for i in range(0, len(texts), _STATS_CHUNK)]
+        if len(parts) <= 1:
+            return parts[0] if parts else _chunk_stats([], runs)
+        columns = ([getattr(part, f.name) for part in parts] for f in fields(cls))
+        return LineStats(*(None if column[0] is None else np.concatenate(column) for column in columns))
+
+
+def _chunk_stats(texts: list[str], runs: bool) -> LineStats:
+    """LineStats of one chunk: one UTF-32 buffer, class lookups and per-line sums."""
+    classes, folded = _codepoint_tables()
+    n = len(texts)
+    if n == 0:
+        empty = np.zeros(0, np.int32)
+        return LineStats(*[empty] * 7, np.zeros(0, np.uint64), np.zeros(0, bool), *[empty if runs else None] * 2)
+    # Each text is followed by "\n", whitespace that counts in no field: it
+    # ends every token and word, and keeps every line's slice non-empty for
+    # reduceat. surrogatepass: a lone surrogate is a codepoint too.
+    codes = np.frombuffer(("\n".join(texts) + "\n").encode("utf-32-le", "surrogatepass"), np.uint32)
+    chars = np.fromiter(map(len, texts), np.int32, n)
+    starts = np.zeros(n, np.int64)
+    np.cumsum(chars[:-1] + 1, out=starts[1:])
+    # np.take with intp indices: fancy indexing with uint32/uint8 ones casts them each time.
+    cls = np.take(classes, codes.astype(np.intp))
+    pairs = np.empty(len(cls) + 1, dtype=np.intp)  # (class before, class) as one table index
+    pairs[0] = 0
+    pairs[1:] = cls
+    pairs[1:] |= pairs[:-1] << 7
+    counts = np.add.reduceat(np.take(_FIELDS, pairs[1:]), starts)
+    changes = (pairs[1:] ^ pairs[1:] >> 7).astype(np.uint8)  # class bits that change at each character
+
+    def field(packed: np.ndarray, position: int) -> np.ndarray:
+        return ((packed >> np.uint64(_FIELD_BITS * position)) & np.uint64(_MAX_PACKED_CHARS)).astype(np.int32)
+
+    # Word starts and word ends (+1) alternate among the positions where \w
+    # changes: every line ends in a non-word "\n". _WORDCHAR is bit 0, so
+    # `changes & 1` holds 0/1 bytes and reads as bool (nonzero is faster on bool).
+    edges = np.flatnonzero((changes & _WORDCHAR).view(bool))
+    first, after = edges[0::2], edges[1::2]
+    word_offsets = np.searchsorted(first, starts)
+    words = np.diff(word_offsets, append=len(first)).astype(np.int32)
+    # Bucket of a word: the top 6 bits of a murmur-style hash of (first and
+    # last casefolded character, length).
+    key = np.take(folded, np.take(codes, first)) * np.uint32(0x9E3779B1)
+    key ^= np.take(folded, np.take(codes, after - 1))
+    key *= np.uint32(0x85EBCA77)
+    key ^= (after - first).astype(np.uint32)
+    key *= np.uint32(0xC2B2AE35)
+    bits = np.take(_BUCKET_BITS, key >> 26)
+    # reduceat gives an empty slice the value at its offset (hence the reset),
+    # and the trailing 0 keeps offsets of trailing word-less lines in range.
+    word_buckets = np.bitwise_or.reduceat(np.append(bits, np.uint64(0)), word_offsets)
+    word_buckets[words == 0] = 0
+    refolding = cls & _REFOLDS
+    stats = LineStats(
+        chars=chars,
+        spaces=field(counts, 0),
+        tokens=field(counts, 4),
+        non_letters=field(counts, 1),
+        words=words,
+        word_chars=field(counts, 2),
+        ascii_word_chars=field(counts, 3),
+        word_buckets=word_buckets,
+        refolds=np.maximum.reduceat(refolding, starts) > 0 if refolding.any() else np.zeros(n, bool),
+    )
+    if runs:
+        alnum = (cls & _ASCII_ALNUM | (changes & cls & _ASCII_ALNUM) << 1) >> 2
+        run_counts = np.add.reduceat(np.take(_RUN_FIELDS, alnum.astype(np.intp)), starts)
+        stats = dataclasses.replace(stats, ascii_run_chars=field(run_counts, 0), ascii_runs=field(run_counts, 1))
+    for i in np.flatnonzero(chars > _MAX_PACKED_CHARS).tolist():
+        _count_one_by_one(stats, i, texts[i])
+    return stats
+
+
+def _count_one_by_one(stats: LineStats, i: int, text: str) -> None:
+    """Count a line too long for the packed fields with the per-text definitions."""
+    stats.spaces[i] = text.count(" ")
+    stats.tokens[i] = len(text.split())
+    stats.non_letters[i] = len(_NON_LETTER.findall(text))
+    stats.refolds[i] = True  # the copy rule checks it with check()
+    if stats.ascii_runs is not None:
+        runs = _ASCII_RUN.findall(text)
+        stats.ascii_runs[i] = len(runs)
+        stats.ascii_run_chars[i] = sum(map(len, runs))
+
+
+def _popcount(masks: np.ndarray) -> np.ndarray:
+    """Set bits of each uint64."""
+    return _POPCOUNT8[masks.view(np.uint8).reshape(-1, 8)].sum(axis=1, dtype=np.int32)
+
+
+class TextColumn(list):
+    """One side's texts: a plain list that counts its :class:`LineStats` once.
+
+    Subsets from :meth:`take` share those counts, so a chain of filters, each
+    seeing the survivors of the last, reads every text once. Treat it as
+    read-only: the counts do not follow changes to the list.
+    """
+
+    _stats: LineStats | None = None
+
+    def stats(self, runs: bool = False) -> LineStats:
+        if self._stats is None or (runs and self._stats.ascii_runs is None):
+            self._stats = LineStats.of(self, runs)
+        return self._stats
+
+    def take(self, indices) -> "ColumnSubset":
+        return ColumnSubset(self, np.asarray(indices, dtype=np.intp))
+
+
+class ColumnSubset(Sequence[str]):
+    """The texts of a :class:`TextColumn` at ``indices``; built as a list only when read."""
+
+    def __init__(self, column: TextColumn, indices: np.ndarray):
+        self.column = column
+        self.indices = indices
+        self._texts: list[str] | None = None
+
+    def stats(self, runs: bool = False) -> LineStats:
+        return _StatsAt(self.column.stats(runs), self.indices)  # type: ignore[return-value]
+
+    def take(self, indices) -> "ColumnSubset":
+        return ColumnSubset(self.column, self.indices[np.asarray(indices, dtype=np.intp)])
+
+    def texts(self) -> list[str]:
+        if self._texts is None:
+            self._texts = list(map(self.column.__getitem__, self.indices.tolist()))
+        return self._texts
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        return self.texts()[i] if isinstance(i, slice) else self.column[self.indices[i]]
+
+    def __iter__(self):
+        return iter(self.texts())
+
+
+class _StatsAt:
+    """The fields of ``stats`` at ``indices``, each taken when first read (filters read few)."""
+
+    def __init__(self, stats: LineStats, indices: np.ndarray):
+        self._stats = stats
+        self._indices = indices
+
+    def __len__(self) -> int:
+        return len(self._indices)
+
+    def __getattr__(self, name: str):
+        value = getattr(self._stats, name)
+        value = None if value is None else value[self._indices]
+        setattr(self, name, value)
+        return value
+
+
+def line_stats(texts: Sequence[str], runs: bool = False) -> LineStats:
+    """The LineStats of ``texts`` (shared, for a TextColumn or a subset of one)."""
+    if isinstance(texts, (TextColumn, ColumnSubset)):
+        return texts.stats(runs)
+    return LineStats.of(texts, runs)
+
+
+def select(texts: Sequence[str], indices) -> Sequence[str]:
+    """The texts at ``indices``; a subset of a TextColumn keeps sharing its counts."""
+    if isinstance(texts, (TextColumn, ColumnSubset)):
+        return texts.take(indices)
+    return [texts[i] for i in np.asarray(indices, dtype=np.intp).tolist()]
+
+
+def _side_codes(src_rejected: np.ndarray, tgt_rejected: np.ndarray) -> np.ndarray:
+    """Code 1 where the source fails, else 2 where the target fails, else 0."""
+    return np.where(src_rejected, 1, np.where(tgt_rejected, 2, 0)).astype(np.int32)
 
 
 class Filter(abc.ABC):
@@ -102,6 +416,31 @@ class Filter(abc.ABC):
         check = self.check
         return [check(src, tgt) for src, tgt in zip(srcs, tgts)]
 
+    def check_codes(self, srcs: Sequence[str], tgts: Sequence[str]) -> tuple[np.ndarray, tuple[str | None, ...]]:
+        """``check_batch`` as (codes, labels): pair i's reason is ``labels[codes[i]]``, code 0 keeps it."""
+        found = self.check_batch(srcs, tgts)
+        labels = (None, *sorted({reason for reason in found if reason}))
+        code = {label: i for i, label in enumerate(labels)}
+        return np.fromiter((code[reason] if reason else 0 for reason in found), np.int32, len(found)), labels
+
+
+class _ColumnFilter(Filter):
+    """A filter whose batch form is its own ``check_codes`` (vectorised), not ``check``."""
+
+    @abc.abstractmethod
+    def check_codes(self, srcs: Sequence[str], tgts: Sequence[str]) -> tuple[np.ndarray, tuple[str | None, ...]]: ...
+
+    def check_batch(self, srcs: Sequence[str], tgts: Sequence[str]) -> list[str | None]:
+        codes, labels = self.check_codes(srcs, tgts)
+        return np.array(labels, dtype=object)[codes].tolist()
+
+
+def reject_codes(rule, srcs: Sequence[str], tgts: Sequence[str]) -> tuple[np.ndarray, tuple[str | None, ...]]:
+    """``rule.check_codes`` for a Filter, or the same derived from any object with ``check_batch``."""
+    if isinstance(rule, Filter):
+        return rule.check_codes(srcs, tgts)
+    return Filter.check_codes(rule, srcs, tgts)
+
 
 def _check_unit(filter_name: str, unit: str) -> str:
     """Validate a ``unit`` parameter; the error names the filter."""
@@ -117,6 +456,17 @@ def _check_number(key: str, value: Any, low: float, high: float = math.inf) -> f
     return float(value)
 
 
+def _length_unit(lang: str, unit: str, chars_per_word: dict[str, float] | None = None) -> tuple[str, float]:
+    """How a ``lang`` side is measured: ("tokens" | "chars" | "word_equivalents", chars per word)."""
+    if unit == "tokens" or (unit == "auto" and not is_unspaced(lang)):
+        return "tokens", 0.0
+    if unit == "chars":
+        return "chars", 0.0
+    overrides = {base_language(code): value for code, value in (chars_per_word or {}).items()}
+    table = {**CHARS_PER_WORD, **overrides}
+    return "word_equivalents", table.get(base_language(lang), _DEFAULT_CHARS_PER_WORD)
+
+
 def make_length_counter(lang: str, unit: str, chars_per_word: dict[str, float] | None = None):
     """Return a function giving the length of a ``lang`` line in ``unit``.
 
@@ -125,15 +475,11 @@ def make_length_counter(lang: str, unit: str, chars_per_word: dict[str, float] |
     chars-per-word plus one per run of ASCII letters/digits (a float,
     comparable across languages).
     """
-    if unit == "tokens":
+    measure, per_word = _length_unit(lang, unit, chars_per_word)
+    if measure == "tokens":
         return lambda text: len(text.split())
-    if unit == "chars":
+    if measure == "chars":
         return lambda text: len(text) - text.count(" ")
-    if not is_unspaced(lang):
-        return lambda text: len(text.split())
-    overrides = {base_language(code): value for code, value in (chars_per_word or {}).items()}
-    table = {**CHARS_PER_WORD, **overrides}
-    per_word = table.get(base_language(lang), _DEFAULT_CHARS_PER_WORD)
 
     def word_equivalents(text: str) -> float:
         runs = _ASCII_RUN.findall(text)
@@ -143,7 +489,17 @@ def make_length_counter(lang: str, unit: str, chars_per_word: dict[str, float] |
     return word_equivalents
 
 
-class LengthFilter(Filter):
+def _lengths(texts: Sequence[str], measure: str, per_word: float) -> np.ndarray:
+    """:func:`make_length_counter` for a whole column (the same float operations, so equal results)."""
+    stats = line_stats(texts, runs=measure == "word_equivalents")
+    if measure == "tokens":
+        return stats.tokens
+    if measure == "chars":
+        return stats.chars - stats.spaces
+    return stats.ascii_runs + (stats.chars - stats.spaces - stats.ascii_run_chars) / per_word
+
+
+class LengthFilter(_ColumnFilter):
     """Reject a side shorter than ``min`` or longer than ``max`` units.
 
     With ``unit: auto`` an unspaced side's word equivalents are rounded up,
@@ -152,6 +508,7 @@ class LengthFilter(Filter):
 
     name = "length"
     DEFAULTS = {"min": 1, "max": 200, "unit": "auto"}
+    LABELS = (None, "length:src", "length:tgt")
 
     # Parameter names are the config keys, hence min/max shadowing the builtins.
     def __init__(self, src_lang: str, tgt_lang: str, min=1, max=200, unit="auto"):  # noqa: A002
@@ -160,6 +517,7 @@ class LengthFilter(Filter):
         unit = _check_unit("length", unit)
         self.src_length = _rounded_up(make_length_counter(src_lang, unit))
         self.tgt_length = _rounded_up(make_length_counter(tgt_lang, unit))
+        self.units = (_length_unit(src_lang, unit), _length_unit(tgt_lang, unit))
 
     def check(self, src: str, tgt: str) -> str | None:
         if not self.min_length <= self.src_length(src) <= self.max_length:
@@ -168,13 +526,20 @@ class LengthFilter(Filter):
             return "length:tgt"
         return None
 
+    def check_codes(self, srcs, tgts):
+        src_out, tgt_out = (
+            ~((self.min_length <= length) & (length <= self.max_length))
+            for length in (np.ceil(_lengths(texts, *unit)) for texts, unit in zip((srcs, tgts), self.units))
+        )
+        return _side_codes(src_out, tgt_out), self.LABELS
+
 
 def _rounded_up(counter):
     """Wrap a length counter so fractional word equivalents round up to whole units."""
     return lambda text: math.ceil(counter(text))
 
 
-class LengthRatioFilter(Filter):
+class LengthRatioFilter(_ColumnFilter):
     """Reject pairs whose longer side is more than ``max`` times the shorter.
 
     Lengths are word equivalents with ``unit: auto`` (see module docstring);
@@ -196,6 +561,7 @@ class LengthRatioFilter(Filter):
             _check_number(f"length_ratio.chars_per_word.{lang}", value, 1e-6)
         self.src_length = make_length_counter(src_lang, unit, chars_per_word)
         self.tgt_length = make_length_counter(tgt_lang, unit, chars_per_word)
+        self.units = (_length_unit(src_lang, unit, chars_per_word), _length_unit(tgt_lang, unit, chars_per_word))
 
     def check(self, src: str, tgt: str) -> str | None:
         src_len, tgt_len = self.src_length(src), self.tgt_length(tgt)
@@ -203,6 +569,12 @@ class LengthRatioFilter(Filter):
         if shorter == 0:
             return "length_ratio" if longer > 0 else None
         return "length_ratio" if longer > self.max_ratio * shorter else None
+
+    def check_codes(self, srcs, tgts):
+        src_len, tgt_len = (_lengths(texts, *unit) for texts, unit in zip((srcs, tgts), self.units))
+        shorter, longer = np.minimum(src_len, tgt_len), np.maximum(src_len, tgt_len)
+        rejected = np.where(shorter == 0, longer > 0, longer > self.max_ratio * shorter)
+        return rejected.astype(np.int32), (None, "length_ratio")
 
 
 def non_alphabetic_share(text: str) -> float:
@@ -218,7 +590,13 @@ def non_alphabetic_share(text: str) -> float:
     return len(_NON_LETTER.findall(text)) / total
 
 
-class NonAlphabeticFilter(Filter):
+def _non_alphabetic_shares(stats: LineStats) -> np.ndarray:
+    """:func:`non_alphabetic_share` for a whole column."""
+    total = stats.chars - stats.spaces
+    return np.divide(stats.non_letters, total, out=np.zeros(len(total)), where=total > 0)
+
+
+class NonAlphabeticFilter(_ColumnFilter):
     """Reject a side whose non-letter share exceeds ``max_share`` (digits, punctuation, symbols)."""
 
     name = "non_alphabetic"
@@ -234,14 +612,21 @@ class NonAlphabeticFilter(Filter):
             return "non_alphabetic:tgt"
         return None
 
+    def check_codes(self, srcs, tgts):
+        src_out, tgt_out = (_non_alphabetic_shares(line_stats(texts)) > self.max_share for texts in (srcs, tgts))
+        return _side_codes(src_out, tgt_out), (None, "non_alphabetic:src", "non_alphabetic:tgt")
 
-class CopyFilter(Filter):
+
+class CopyFilter(_ColumnFilter):
     """Reject untranslated pairs: the target copies the source.
 
     Exact copy: equal after case folding and removing everything but letters
     and digits. Near copy: the share of word tokens (case-folded) the sides
     have in common, relative to the longer side, exceeds ``max_overlap`` —
     catches a partly translated copy while names and numbers alone do not.
+
+    The batch form runs ``check`` only on pairs that bounds from
+    :class:`LineStats` cannot clear (see ``check_codes``).
     """
 
     name = "copy"
@@ -251,38 +636,45 @@ class CopyFilter(Filter):
         self.max_overlap = _check_number("copy.max_overlap", max_overlap, 0.0, 1.0)
 
     def check(self, src: str, tgt: str) -> str | None:
+        if src == tgt:  # what the rule below concludes, without the word lists
+            return "copy"
         src_words = _WORD.findall(src.casefold())
         tgt_words = _WORD.findall(tgt.casefold())
         if "".join(src_words) == "".join(tgt_words):
             return "copy" if src_words or src == tgt else None
-        shared = len(set(src_words) & set(tgt_words))
-        if shared > self.max_overlap * max(len(set(src_words)), len(set(tgt_words))):
+        src_set, tgt_set = set(src_words), set(tgt_words)
+        if len(src_set & tgt_set) > self.max_overlap * max(len(src_set), len(tgt_set)):
             return "copy"
         return None
 
-
-class DuplicateFilter(Filter):
-    """Reject a pair identical to one already seen in this corpus (stateful, in order).
-
-    Keeps a 64-bit hash per distinct pair, not the text, to bound memory on
-    large corpora; a false "duplicate" needs a hash collision (under 1e-3
-    chance in a 100M-pair corpus). The first occurrence is kept. The state
-    lives as long as the filter object, so a corpus processed in chunks
-    through one filter is deduplicated across chunks.
-    """
-
-    name = "duplicate"
-    DEFAULTS: dict[str, Any] = {}
-
-    def __init__(self, src_lang: str, tgt_lang: str):
-        self.seen: set[int] = set()
-
-    def check(self, src: str, tgt: str) -> str | None:
-        key = hash((src, tgt))
-        if key in self.seen:
-            return "duplicate"
-        self.seen.add(key)
-        return None
+    def check_codes(self, srcs, tgts):
+        src, tgt = line_stats(srcs), line_stats(tgts)
+        unsure = src.refolds | tgt.refolds
+        # An exact copy has as many word characters, and ASCII ones, on both sides.
+        unsure |= (src.word_chars == tgt.word_chars) & (src.ascii_word_chars == tgt.ascii_word_chars)
+        # A near copy shares more than max_overlap x D distinct words, D the
+        # larger side's distinct words, known to lie between the larger
+        # bucket count and the larger word count. A shared word sits in a
+        # bucket both sides have, and each bucket only one side has holds at
+        # least one distinct word of that side, so shared <= D - M with M the
+        # larger such bucket count, and shared <= C, the fewer words (counted
+        # with repeats) outside such buckets. The bound min(C, D - M) -
+        # max_overlap x D peaks at D = C + M; below 0 there, no D allows a
+        # near copy (the margin absorbs float rounding).
+        only_src = _popcount(src.word_buckets & ~tgt.word_buckets)
+        only_tgt = _popcount(tgt.word_buckets & ~src.word_buckets)
+        most_only = np.maximum(only_src, only_tgt)
+        fewest_left = np.minimum(src.words - only_src, tgt.words - only_tgt)
+        distinct = np.clip(
+            fewest_left + most_only,
+            np.maximum(_popcount(src.word_buckets), _popcount(tgt.word_buckets)),
+            np.maximum(src.words, tgt.words),
+        )
+        unsure |= np.minimum(fewest_left, distinct - most_only) - self.max_overlap * distinct > -1e-6
+        codes = np.zeros(len(src), np.int32)
+        for i in np.flatnonzero(unsure).tolist():
+            codes[i] = self.check(srcs[i], tgts[i]) is not None
+        return codes, (None, "copy")
 
 
 class LanguagePredictor(Protocol):
@@ -291,7 +683,7 @@ class LanguagePredictor(Protocol):
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]: ...
 
 
-class LanguageIDFilter(Filter):
+class LanguageIDFilter(_ColumnFilter):
     """Reject a side whose predicted language is not its label or is below ``min_prob``.
 
     The expected label is the side's base language code ("zh_CN" -> "zh")
@@ -340,30 +732,38 @@ class LanguageIDFilter(Filter):
     def check(self, src: str, tgt: str) -> str | None:
         return self.check_batch([src], [tgt])[0]
 
-    def check_batch(self, srcs: Sequence[str], tgts: Sequence[str]) -> list[str | None]:
-        reasons: list[str | None] = [
-            None if ok else "language_id:src" for ok in self._matches(srcs, self.src_label, self.src_min_prob)
-        ]
+    def check_codes(self, srcs, tgts):
+        src_ok = self._matches(srcs, self.src_label, self.src_min_prob)
+        codes = np.where(src_ok, 0, 1).astype(np.int32)
         # Only pairs whose source passed need the (costly) target prediction.
-        pending = [i for i, reason in enumerate(reasons) if reason is None]
-        tgt_ok = self._matches([tgts[i] for i in pending], self.tgt_label, self.tgt_min_prob)
-        for i, ok in zip(pending, tgt_ok):
-            if not ok:
-                reasons[i] = "language_id:tgt"
-        return reasons
+        pending = np.flatnonzero(src_ok)
+        codes[pending[~self._matches(select(tgts, pending), self.tgt_label, self.tgt_min_prob)]] = 2
+        return codes, (None, "language_id:src", "language_id:tgt")
 
-    def _matches(self, texts: Sequence[str], label: str, min_prob: float) -> list[bool]:
-        """Whether each text is predicted as ``label`` with probability >= ``min_prob``."""
-        matches: list[bool] = []
+    def _matches(self, texts: Sequence[str], label: str, min_prob: float) -> np.ndarray:
+        """Whether each text is predicted as ``label`` with probability >= ``min_prob``.
+
+        Uses the identifier's own ``matches(texts, label, min_prob)`` where it
+        has one (algharb.demo.lid decides near-threshold lines exactly there).
+        """
+        matches = getattr(self.identifier, "matches", None)
+        found = [np.zeros(0, bool)]
         for start in range(0, len(texts), self.batch_size):
-            labels, probs = self.identifier.predict(list(texts[start : start + self.batch_size]))
-            matches.extend(lab == label and prob >= min_prob for lab, prob in zip(labels, probs))
-        return matches
+            batch = list(texts[start : start + self.batch_size])
+            if matches is not None:
+                found.append(np.asarray(matches(batch, label, min_prob), dtype=bool))
+                continue
+            labels, probs = self.identifier.predict(batch)
+            # float64: a float32 array would compare with min_prob rounded to float32.
+            probs = np.asarray(probs, dtype=np.float64)
+            is_label = np.fromiter(map(operator.eq, labels, [label] * len(batch)), bool, len(batch))
+            found.append(is_label & (probs >= min_prob))
+        return np.concatenate(found)
 
 
 FILTERS: dict[str, type[Filter]] = {
     cls.name: cls
-    for cls in (LengthFilter, LengthRatioFilter, NonAlphabeticFilter, CopyFilter, DuplicateFilter, LanguageIDFilter)
+    for cls in (LengthFilter, LengthRatioFilter, NonAlphabeticFilter, CopyFilter, LanguageIDFilter)
 }
 
 
