@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CORES ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo report test test-fast lint format clean-results setup-vllm test-vllm bench-cleaning
+.PHONY: setup demo report test test-fast lint format clean-results setup-vllm test-vllm bench-cleaning bench-mbr slurm-up slurm-down test-slurm
 
 setup: $(STAMP)
 
@@ -58,6 +58,17 @@ test-vllm: setup setup-vllm
 clean-results:
 	rm -rf results logs .snakemake
 
+# A real single-node Slurm on this machine (apt: slurm-wlm, munge; root, no systemd):
+# `make test` then also runs the workflow through profiles/slurm (tests/test_slurm.py).
+slurm-up:
+	bash hpc/slurm/start.sh
+
+slurm-down:
+	bash hpc/slurm/stop.sh
+
+test-slurm: setup slurm-up
+	ALGHARB_REQUIRE_SLURM=1 $(BIN)/python -m pytest -m slurm tests/test_slurm.py
+
 # OpusFilter gets its own venv: its dependencies clash with our pins.
 OPUSFILTER_VENV := benchmarks/.venv-opusfilter
 
@@ -68,3 +79,17 @@ $(OPUSFILTER_VENV)/.installed:
 
 bench-cleaning: setup $(OPUSFILTER_VENV)/.installed
 	$(BIN)/python benchmarks/cleaning.py
+
+# make bench-mbr: chrF-utility MBR against mbrs (default and fastchrf), in mbrs' own
+# venv (mbrs needs setuptools < 82); --gpu adds the COMET benchmark where CUDA exists.
+MBRS_VENV := benchmarks/.venv-mbrs
+
+$(MBRS_VENV)/.installed: benchmarks/requirements-mbrs.txt
+	rm -rf $(MBRS_VENV)
+	$(PYTHON) -m venv $(MBRS_VENV)
+	$(MBRS_VENV)/bin/pip install --quiet --disable-pip-version-check -r benchmarks/requirements-mbrs.txt
+	touch $@
+
+bench-mbr: setup $(MBRS_VENV)/.installed
+	$(BIN)/python benchmarks/mbr.py --cores 1
+	$(BIN)/python benchmarks/mbr.py --cores 2 --gpu

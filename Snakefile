@@ -2,6 +2,8 @@
 # This file is the table of contents; rules live in rules/, logic in src/algharb.
 
 
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -12,6 +14,12 @@ min_version("9.0")
 if not workflow.overwrite_configfiles:
 
     configfile: "config/config.yaml"
+
+
+# Iteration order over sets of strings follows Python's per-process hash seed
+# (e.g. the module names peft saves in adapter_config.json). Pinned from the
+# config for every job, so that two runs with one seed write identical bytes.
+os.environ["PYTHONHASHSEED"] = str(config.get("seed", 0))
 
 
 report: "report/workflow.rst"

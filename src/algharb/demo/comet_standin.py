@@ -26,6 +26,8 @@ reference translations and loads them through the same backend
 
 from __future__ import annotations
 
+import io
+import logging
 import math
 import random
 import shutil
@@ -43,6 +45,8 @@ from algharb.metrics.comet import (
     HPARAMS_FILENAME,
     quiet_lightning,
 )
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------
 # Encoder
@@ -90,9 +94,12 @@ def build_encoder(
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         spm.set_random_generator_seed(seed)
+        # Written from memory: with model_prefix the model would record the
+        # temporary folder's random name and differ from run to run.
+        model_bytes = io.BytesIO()
         spm.SentencePieceTrainer.train(
             sentence_iterator=iter(random.Random(seed).sample(lines, min(len(lines), max_sentences))),
-            model_prefix=str(tmp / "sentencepiece.bpe"),
+            model_writer=model_bytes,
             vocab_size=vocab_size,
             hard_vocab_limit=False,  # a small corpus cannot fill a fixed vocabulary
             model_type="unigram",
@@ -100,7 +107,7 @@ def build_encoder(
             minloglevel=2,
             **_SPM_SPECIAL_IDS,
         )
-        (tmp / "sentencepiece.bpe.vocab").unlink()
+        (tmp / "sentencepiece.bpe.model").write_bytes(model_bytes.getvalue())
         tokenizer = XLMRobertaTokenizerFast(
             vocab_file=str(tmp / "sentencepiece.bpe.model"), model_max_length=_ENCODER_MAX_TOKENS
         )
@@ -467,11 +474,11 @@ def train_standin(
             "train_examples": len(train_rows),
             "heldout_examples": len(heldout_rows),
             "steps": int(trainer.global_step),
-            "train_seconds": round(train_seconds, 1),
-            "train_cpu_seconds": round(train_cpu_seconds, 1),
             "threads": threads,
             **_heldout_correlations(model, heldout_rows, kind, batch_size),
         }
+        # Timings go to the log, not validation.json: results stay byte-identical between runs.
+        log.info("%s stand-in trained in %.1f s (%.1f s CPU)", kind, train_seconds, train_cpu_seconds)
         _save_model(trainer, model, tmp, out_dir.resolve())
         write_json(tmp / "validation.json", summary)
     return summary
@@ -624,7 +631,7 @@ def _heldout_correlations(model, heldout_rows: pd.DataFrame, kind: str, batch_si
     started = time.perf_counter()
     with quiet_lightning():
         predicted = model.predict(samples, batch_size=max(batch_size, 64), gpus=0, progress_bar=False, num_workers=0)
-    seconds = time.perf_counter() - started
+    log.info("held-out scoring: %.1f segments/s", len(samples) / (time.perf_counter() - started))
     labels = heldout_rows["score"].tolist()
     scores = list(predicted.scores)
     return {
@@ -632,7 +639,6 @@ def _heldout_correlations(model, heldout_rows: pd.DataFrame, kind: str, batch_si
         "kendall": _rounded(kendalltau(scores, labels)[0]),
         "spearman": _rounded(spearmanr(scores, labels)[0]),
         "top1_agreement": _top1_agreement(heldout_rows.assign(predicted=scores)),
-        "predict_segments_per_second": round(len(samples) / seconds, 1),
     }
 
 

@@ -77,6 +77,10 @@ COMET_SENTENCES_PER_BATCH = 32
 def _utility_matrices(rows, utility_name: str, tgt_lang: str, scorer, mbr: dict) -> list[np.ndarray]:
     """N×N utilities per source: COMET factorised (each sentence encoded once) when the model allows it."""
     sources, candidates = [r["src"] for r in rows], [r["candidates"] for r in rows]
+    if utility_name == "chrf":
+        from ..metrics.chrf_matrix import chrf_matrix  # all N×N sentence chrF at once, equal to sacrebleu's
+
+        return [chrf_matrix(texts) for texts in candidates]
     if scorer is not None:
         from ..metrics.comet_mbr import UnsupportedCometModel, check_supported, comet_utility_matrices
 

@@ -26,7 +26,6 @@ import math
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -192,6 +191,8 @@ def training_arguments_kwargs(hp: Mapping[str, Any], checkpoint_dir: str | os.Pa
         raise ValueError(f"save_steps must be ≥ 1, got {hp['save_steps']}")
     return dict(
         output_dir=str(checkpoint_dir),
+        # Fixed, not transformers' default runs/<date>_<host>: saved arguments stay byte-identical between runs.
+        logging_dir=str(Path(checkpoint_dir) / "logs"),
         per_device_train_batch_size=hp["per_device_batch_size"],
         gradient_accumulation_steps=accumulation,
         learning_rate=hp["learning_rate"],
@@ -279,21 +280,20 @@ class JsonlStepLog(TrainerCallback):
     The live log sits in the checkpoint directory so that it survives a kill
     with the checkpoints. On resume, rows past the resumed step are dropped
     (those steps are trained again) and the new rows carry ``resumed_from``.
-    Trainer's ``learning_rate`` is written as ``lr``; other keys pass through;
-    ``elapsed_s`` is the wall time since this (re)start began training.
+    Trainer's ``learning_rate`` is written as ``lr``; other keys pass through.
+    No wall-clock field: the log is a result (runs with one seed write the
+    same bytes); timings live in results/benchmarks/.
     """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self.resumed_from: int | None = None
-        self.started = time.perf_counter()
 
     def on_train_begin(self, args, state, control, **kwargs):
         if not state.is_world_process_zero:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.resumed_from = state.global_step or None
-        self.started = time.perf_counter()
         kept = [row for row in _read_rows(self.path) if row["step"] <= state.global_step]
         with open(self.path, "w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(row) + "\n" for row in kept)
@@ -305,7 +305,6 @@ class JsonlStepLog(TrainerCallback):
         for key, value in logs.items():
             row["lr" if key == "learning_rate" else key] = value
         row["resumed_from"] = self.resumed_from
-        row["elapsed_s"] = round(time.perf_counter() - self.started, 3)
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(row) + "\n")
 
