@@ -1,10 +1,12 @@
 """CPO with LoRA on the preference pairs; the adapter is merged for decoding."""
 
-from algharb.pipeline.train import cpo_step
+from algharb.pipeline.train import run_training_step
 from algharb.workflow import params_json, snakemake_step
 
 with snakemake_step(snakemake):
-    cpo_step(
+    # One process, or one per GPU inside a multi-GPU Slurm allocation (srun + torchrun).
+    run_training_step(
+        "cpo",
         model_dir=snakemake.input.model,
         pairs_path=snakemake.input.pairs,
         out_dir=snakemake.output[0],

@@ -1,10 +1,12 @@
 """Dynamic multi-reward optimisation (seed 000 eq. 1-2) with LoRA."""
 
-from algharb.pipeline.train import dynamic_step
+from algharb.pipeline.train import run_training_step
 from algharb.workflow import params_json, snakemake_step
 
 with snakemake_step(snakemake):
-    dynamic_step(
+    # One process, or one per GPU inside a multi-GPU Slurm allocation (srun + torchrun).
+    run_training_step(
+        "dynamic",
         model_dir=snakemake.input.model,
         pool_paths=snakemake.input.pools,
         out_dir=snakemake.output[0],

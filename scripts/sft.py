@@ -1,10 +1,12 @@
 """One SFT step (step 1 on clean data, step 2 on distilled data)."""
 
-from algharb.pipeline.train import sft_step
+from algharb.pipeline.train import run_training_step
 from algharb.workflow import params_json, snakemake_step
 
 with snakemake_step(snakemake):
-    sft_step(
+    # One process, or one per GPU inside a multi-GPU Slurm allocation (srun + torchrun).
+    run_training_step(
+        "sft",
         base=snakemake.params.base,
         data_paths=snakemake.input.data,
         out_dir=snakemake.output[0],

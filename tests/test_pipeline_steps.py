@@ -147,3 +147,40 @@ def test_prepare_split_writes_plain_files_from_sgm(tmp_path):
     assert count == 2
     assert (tmp_path / "test.src").read_text() == "Hello & bye\nTwo\n"
     assert (tmp_path / "test.tgt").read_text() == "Hallo & tschüss\nZwei\n"
+
+
+def test_training_steps_run_in_process_outside_a_multi_gpu_allocation(monkeypatch):
+    from algharb.pipeline import train
+
+    for var in ("SLURM_JOB_ID", "SLURM_JOBID", "ALGHARB_NPROC_PER_NODE"):
+        monkeypatch.delenv(var, raising=False)
+    calls = []
+    monkeypatch.setitem(train.TRAINING_STEPS, "sft", lambda **kwargs: calls.append(kwargs) or "done")
+    assert train.run_training_step("sft", out_dir="m", checkpoint_dir="c") == "done"
+    assert calls == [{"out_dir": "m", "checkpoint_dir": "c"}]
+
+
+def test_training_steps_start_one_worker_per_gpu_inside_slurm(monkeypatch, tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    from algharb.pipeline import train
+
+    env = {"SLURM_JOB_ID": "4242", "SLURM_JOB_NODELIST": "gpu[01-02]", "SLURM_NNODES": "2",
+           "SLURM_GPUS_ON_NODE": "8", "SLURM_CPUS_ON_NODE": "64"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("ALGHARB_NPROC_PER_NODE", raising=False)
+    commands = []
+    monkeypatch.setattr(subprocess, "run", lambda command, check: commands.append(command))
+    train.run_training_step("sft", data_paths=[Path("a.jsonl"), "b.jsonl"], checkpoint_dir=str(tmp_path / "ck"),
+                            hparams={"learning_rate": 2e-5}, seed=3)
+    (command,) = commands
+    assert command[:2] == ["srun", "--overlap"] and "torch.distributed.run" in command
+    assert command[command.index("--nproc_per_node") + 1] == "8" and command[-3:] == [
+        "algharb.pipeline.train", "sft", str(tmp_path / "ck" / "sft_call.json")]
+    seen = []
+    monkeypatch.setitem(train.TRAINING_STEPS, "sft", lambda **kwargs: seen.append(kwargs))
+    assert train.main(["sft", str(tmp_path / "ck" / "sft_call.json")]) == 0
+    assert seen == [{"data_paths": ["a.jsonl", "b.jsonl"], "checkpoint_dir": str(tmp_path / "ck"),
+                     "hparams": {"learning_rate": 2e-5}, "seed": 3}]

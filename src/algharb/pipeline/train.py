@@ -57,3 +57,59 @@ def dynamic_step(model_dir, pool_paths, out_dir, checkpoint_dir, hparams: dict, 
 
     return run_dynamic(model_dir, read_rows(pool_paths), out_dir, checkpoint_dir,
                        _hparams(hparams, seed, threads))
+
+
+TRAINING_STEPS = {"sft": sft_step, "cpo": cpo_step, "dynamic": dynamic_step}
+
+
+def run_training_step(name: str, **kwargs):
+    """Run a training step in this process or, in a multi-GPU Slurm allocation, once per GPU.
+
+    With more than one worker (:func:`algharb.launch.world_size`), the call is
+    written to ``{checkpoint_dir}/{name}_call.json`` and this module is started
+    on every GPU through srun + torchrun (:func:`algharb.launch.launch_command`);
+    the trainers save from the main process only.
+    """
+    import subprocess
+    from pathlib import Path
+
+    from ..launch import launch_command, world_size
+
+    if name not in TRAINING_STEPS:
+        raise ValueError(f"unknown training step {name!r}; known: {', '.join(TRAINING_STEPS)}")
+    workers = world_size()
+    if workers <= 1:
+        return TRAINING_STEPS[name](**kwargs)
+    call = Path(kwargs["checkpoint_dir"]) / f"{name}_call.json"
+    call.parent.mkdir(parents=True, exist_ok=True)
+    write_json(call, {key: _jsonable(value) for key, value in kwargs.items()})
+    command = launch_command("algharb.pipeline.train", [name, str(call)])
+    log.info("%s on %d workers: %s", name, workers, " ".join(command))
+    subprocess.run(command, check=True)
+    return None
+
+
+def _jsonable(value):
+    """Snakemake's input lists and paths as plain JSON values."""
+    if isinstance(value, (str, int, float, bool, dict)) or value is None:
+        return value
+    if hasattr(value, "__fspath__"):
+        return str(value)
+    return [_jsonable(item) for item in value]
+
+
+def main(argv=None) -> int:
+    """Worker entry point: ``python -m algharb.pipeline.train STEP CALL.json`` (one per GPU)."""
+    import json
+    import sys
+
+    name, call = (sys.argv[1:] if argv is None else argv)
+    with open(call, encoding="utf-8") as handle:
+        kwargs = json.load(handle)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    TRAINING_STEPS[name](**kwargs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
