@@ -2,9 +2,9 @@
 # This file is the table of contents; rules live in rules/, logic in src/algharb.
 
 
-import os
-
 from snakemake.utils import min_version
+
+from algharb.workflow import pin_hash_seed
 
 min_version("9.0")
 
@@ -16,10 +16,9 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
-# Iteration order over sets of strings follows Python's per-process hash seed
-# (e.g. the module names peft saves in adapter_config.json). Pinned from the
-# config for every job, so that two runs with one seed write identical bytes.
-os.environ["PYTHONHASHSEED"] = str(config.get("seed", 0))
+# Two runs with one seed must write identical bytes: every job gets the same
+# Python hash seed (set iteration order), derived from the config.
+pin_hash_seed(config.get("seed", 0))
 
 
 report: "report/workflow.rst"

@@ -184,3 +184,17 @@ def test_training_steps_start_one_worker_per_gpu_inside_slurm(monkeypatch, tmp_p
     assert train.main(["sft", str(tmp_path / "ck" / "sft_call.json")]) == 0
     assert seen == [{"data_paths": ["a.jsonl", "b.jsonl"], "checkpoint_dir": str(tmp_path / "ck"),
                      "hparams": {"learning_rate": 2e-5}, "seed": 3}]
+
+
+def test_jobs_get_a_hash_seed_from_the_config(monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    from algharb.workflow import pin_hash_seed
+
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    pin_hash_seed(1234)
+    order = "print(list({'q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj'}))"
+    runs = {subprocess.run([sys.executable, "-c", order], capture_output=True, text=True).stdout for _ in range(3)}
+    assert os.environ["PYTHONHASHSEED"] == "1234" and len(runs) == 1

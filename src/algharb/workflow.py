@@ -51,3 +51,14 @@ def snakemake_step(snakemake):
 def params_json(value):
     """Decode a param passed as JSON by the rules (see ``as_json`` in common.smk)."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def pin_hash_seed(seed: int) -> None:
+    """Fix Python's string hash seed for every job this workflow starts.
+
+    Iteration order over sets of strings follows the per-process hash seed
+    (e.g. the module names peft saves in adapter_config.json), so without
+    this two runs with one config write different bytes. Jobs inherit the
+    variable; the current process keeps its own seed.
+    """
+    os.environ["PYTHONHASHSEED"] = str(int(seed))
