@@ -30,6 +30,7 @@ def test_only_target_side_rejections_are_distilled():
     assert distillable({"reason": "length_ratio"})
     assert not distillable({"reason": "language_id:src"})
     assert not distillable({"reason": "duplicate"})
+    assert not distillable({"reason": "near_duplicate"})
 
 
 def test_wmt_jsonl_documents_become_line_aligned_segments():

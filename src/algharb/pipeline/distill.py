@@ -20,7 +20,8 @@ from ..io import read_jsonl, write_json, write_jsonl
 
 log = logging.getLogger(__name__)
 
-SKIPPED_REASONS = ("duplicate",)
+# A (near) duplicate's source already has a kept translation: re-translating it adds a copy.
+SKIPPED_REASONS = ("duplicate", "near_duplicate")
 
 
 def distillable(row: dict) -> bool:
