@@ -45,3 +45,10 @@ def test_sweep_adds_an_average_block_and_checks_lengths():
     assert average.loc[0.5, "chrf"] == pytest.approx(table.loc[1, "chrf"])
     with pytest.raises(ValueError, match="2 scored sources but 1 references"):
         sweep_pair(ROWS, REFS[:1], "fr")
+
+
+def test_a_source_without_candidates_gets_an_empty_output_in_the_sweep_too():
+    rows = [*ROWS, {"src": "nothing", "candidates": [], "utility": [], "align": []}]
+    table = sweep_pair(rows, [*REFS, "rien"], "fr", lambdas=[0, 0.5]).set_index("lambda")
+    assert table.loc[0.5, "changed_vs_lambda0"] == pytest.approx(1 / 3)
+    assert table.loc[0.5, "align"] == pytest.approx(1.0)  # over the sources that had candidates

@@ -30,7 +30,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from algharb.data.filters import _combining_mark_ranges
+from algharb.data.filters import COMBINING_MARKS
 
 DEDUP_FILTERS: dict[str, dict[str, Any]] = {
     "duplicate": {"side": "pair"},
@@ -39,7 +39,7 @@ DEDUP_FILTERS: dict[str, dict[str, Any]] = {
 _SIDES = ("pair", "src", "tgt")
 # Letters with their combining marks (a Devanagari vowel sign changes the
 # word), and digits; everything else is ignored by near_duplicate.
-_NOT_LETTER_OR_DIGIT = re.compile(rf"[^\w{_combining_mark_ranges()}]|_")
+_NOT_LETTER_OR_DIGIT = re.compile(rf"[^\w{COMBINING_MARKS}]|_")
 _DIGITS = re.compile(r"\d+")
 
 

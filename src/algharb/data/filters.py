@@ -93,15 +93,14 @@ def _combining_mark_spans() -> list[tuple[int, int]]:
 _MARK_SPANS = _combining_mark_spans()
 
 
-def _combining_mark_ranges() -> str:
-    """Regex class body of all combining marks (categories Mn, Mc, Me)."""
-    return "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in _MARK_SPANS)
+# Regex class body of all combining marks (categories Mn, Mc, Me); dedup uses it too.
+COMBINING_MARKS = "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in _MARK_SPANS)
 
 
 # Non-letters: digits and "_", or anything that is neither a word character,
 # whitespace nor a combining mark. Python's \w misses combining marks
 # (Devanagari vowel signs, Arabic harakat), which belong to their letters.
-_NON_LETTER = re.compile(rf"[\d_]|[^\w\s{_combining_mark_ranges()}]")
+_NON_LETTER = re.compile(rf"[\d_]|[^\w\s{COMBINING_MARKS}]")
 _WORD = re.compile(r"\w+")
 # Runs of ASCII letters/digits inside unspaced text ("iPhone", "2019") are
 # words, not characters: counting their characters would make number- and

@@ -128,6 +128,19 @@ class Selection:
     hybrid: list[float]
 
 
+def select_scored_row(row: dict, lam: float, mbr: dict | None = None) -> Selection | None:
+    """Select from a row saved by the decoding step (``utility`` N×N, ``align`` N or None).
+
+    ``mbr`` holds ``include_self``/``aggregate``; a row without candidates gives None.
+    """
+    if not row["candidates"]:
+        return None
+    mbr = mbr or {}
+    align = None if row.get("align") is None else np.asarray(row["align"], dtype=np.float64)
+    return hybrid_select(np.asarray(row["utility"], dtype=np.float64), align, lam,
+                         include_self=mbr.get("include_self", False), aggregate=mbr.get("aggregate", "mean"))
+
+
 def hybrid_select(utility: np.ndarray, align: np.ndarray | None, lam: float,
                   include_self: bool = False, aggregate: str = "mean") -> Selection:
     """Score and select one candidate; keeps every score for later λ sweeps."""

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from algharb.decode.mbr import hybrid_select
+from algharb.decode.mbr import select_scored_row
 from algharb.metrics.sacre import corpus_score
 
 DEFAULT_LAMBDAS = (0.0, 0.25, 0.5, 1.0, 2.0)
@@ -25,41 +25,39 @@ OmissionOracle = Callable[[str, str], bool]
 """``oracle(source, hypothesis)`` → whether the hypothesis drops source content."""
 
 
-def select_with(rows: Sequence[dict], lam: float, include_self: bool = False, aggregate: str = "mean") -> list:
-    """The :class:`~algharb.decode.mbr.Selection` of every scored row at ``lam``."""
-    selections = []
-    for row in rows:
-        align = None if row.get("align") is None else np.asarray(row["align"], dtype=np.float64)
-        selections.append(hybrid_select(np.asarray(row["utility"], dtype=np.float64), align, lam,
-                                        include_self=include_self, aggregate=aggregate))
-    return selections
-
-
 def sweep_pair(rows: Sequence[dict], references: Sequence[str], tgt_lang: str, lambdas=DEFAULT_LAMBDAS,
                mbr: dict | None = None, omits: OmissionOracle | None = None) -> pd.DataFrame:
     """One row per λ for one direction (see the module docstring for the columns)."""
     if len(rows) != len(references):
         raise ValueError(f"{len(rows)} scored sources but {len(references)} references")
-    mbr = mbr or {}
-    options = {"include_self": mbr.get("include_self", False), "aggregate": mbr.get("aggregate", "mean")}
-    baseline = [s.index for s in select_with(rows, 0.0, **options)]
+    baseline = [_index(s) for s in _selections(rows, 0.0, mbr)]
     table = []
     for lam in lambdas:
-        selections = select_with(rows, lam, **options)
-        hyps = [row["candidates"][s.index] for row, s in zip(rows, selections)]
+        selections = _selections(rows, lam, mbr)
+        # A source without candidates gets an empty output, as in the decoding step.
+        hyps = [row["candidates"][s.index] if s else "" for row, s in zip(rows, selections)]
+        chosen = [s for s in selections if s]
         record = {
             "lambda": float(lam),
             "chrf": corpus_score("chrf", hyps, references, tgt_lang)["score"],
             "bleu": corpus_score("bleu", hyps, references, tgt_lang)["score"],
-            "mbr": float(np.mean([s.mbr[s.index] for s in selections])),
-            "align": float(np.mean([s.align[s.index] for s in selections])) if rows and selections[0].align
+            "mbr": float(np.mean([s.mbr[s.index] for s in chosen])) if chosen else float("nan"),
+            "align": float(np.mean([s.align[s.index] for s in chosen])) if chosen and chosen[0].align
             else float("nan"),
-            "changed_vs_lambda0": float(np.mean([s.index != b for s, b in zip(selections, baseline)])),
+            "changed_vs_lambda0": float(np.mean([_index(s) != b for s, b in zip(selections, baseline)])),
         }
         if omits is not None:
             record["omission_share"] = float(np.mean([omits(row["src"], hyp) for row, hyp in zip(rows, hyps)]))
         table.append(record)
     return pd.DataFrame(table)
+
+
+def _selections(rows, lam: float, mbr: dict | None) -> list:
+    return [select_scored_row(row, lam, mbr) for row in rows]
+
+
+def _index(selection) -> int | None:
+    return None if selection is None else selection.index
 
 
 def sweep(pairs: Sequence[str], rows_by_pair: dict, references_by_pair: dict, lambdas=DEFAULT_LAMBDAS,

@@ -60,17 +60,8 @@ QAB_TENSE = {"pres": "", "past": "sa", "fut": "vo"}
 QAB_OBJECT_CLITIC = {"1sg": "ek", "2sg": "ut", "3sg.m": "on", "3sg.f": "an", "1pl": "us", "3pl": "ir"}
 QAB_PLURAL = "i"
 QAB_DEFINITE = frozenset({"the", "this", "that", "these", "those"} | set(words.POSSESSIVES))
-QAB_DETERMINER_SLOT = {
-    "a": "a",
-    "this": "prox",
-    "these": "prox",
-    "that": "dist",
-    "those": "dist",
-    "some": "some",
-    "every": "every",
-    "many": "many",
-}
-QAB_DETERMINER_SLOT.update({p: p for p in words.POSSESSIVES})
+# qab shares qaa's determiner slots and adds one per possessive.
+QAB_DETERMINER_SLOT = {**QAA_DETERMINER_SLOT, **{p: p for p in words.POSSESSIVES}}
 
 
 def harmony_back(word: str) -> bool:

@@ -7,7 +7,7 @@ import logging
 import numpy as np
 
 from ..decode.align import ALIGNERS, EflomalAligner, WSPAlignAligner
-from ..decode.mbr import hybrid_select, utility_matrices
+from ..decode.mbr import select_scored_row, utility_matrices
 from ..generation import Sampling, load_backend
 from ..io import read_jsonl, write_jsonl, write_lines
 from ..metrics import triple_utility
@@ -145,25 +145,17 @@ def hybrid_select_file(scores_path, hyp_path, selections_path, lam: float, mbr: 
         # A source without any candidate gets an empty output, counted and logged, never a crash mid-file.
         log.warning("%d source(s) have no candidate and get an empty output (ids %s)", len(empty), empty[:10])
     for row in rows:
-        if not row["candidates"]:
-            hyps.append("")
-            selections.append({**{k: v for k, v in row.items() if k not in ("utility", "align")},
-                               "selected": "", "index": None, "lambda": lam})
-            continue
-        choice = select_row(row, lam, mbr)
-        hyps.append(row["candidates"][choice.index])
+        choice = select_scored_row(row, lam, mbr)
         kept = {k: v for k, v in row.items() if k not in ("utility", "align")}
+        if choice is None:
+            hyps.append("")
+            selections.append({**kept, "selected": "", "index": None, "lambda": lam})
+            continue
+        hyps.append(row["candidates"][choice.index])
         selections.append({**kept, "selected": hyps[-1], "index": choice.index, "mbr": choice.mbr,
                            "align": choice.align, "hybrid": choice.hybrid, "lambda": lam})
     write_jsonl(selections_path, selections)
     return write_lines(hyp_path, hyps)
-
-
-def select_row(row: dict, lam: float, mbr: dict):
-    align = None if row.get("align") is None else np.asarray(row["align"])
-    return hybrid_select(np.asarray(row["utility"]), align, lam,
-                         include_self=mbr.get("include_self", False),
-                         aggregate=mbr.get("aggregate", "mean"))
 
 
 def lambda_sweep_file(score_paths, reference_paths, pairs, lambdas, mbr: dict, out_tsv, out_md, out_png,
