@@ -1,5 +1,7 @@
 """Tests for algharb.data.clean: config, decision table, QE, funnel, outputs."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,15 +9,14 @@ import pytest
 from algharb.data.clean import (
     FilterConfig,
     apply_qe_rejections,
-    apply_qe_threshold,
     apply_rule_filters,
     funnel,
     read_decisions,
-    write_decision_jsonl,
+    split_jsonl_rows,
     write_decisions,
 )
+from algharb.data.filters import qe_cutoff
 from algharb.data.ingest import ParallelCorpus, read_parallel
-from algharb.io import read_jsonl
 
 ALL_FILTERS = {
     "filters": [
@@ -37,6 +38,11 @@ EN_ZH = [
     ("I went to school yesterday.", "我昨天去了学校。"),  # duplicate of line 1
     ("See you tomorrow.", "明天见。"),  # kept
 ]
+
+
+def apply_qe_threshold(decisions, scores, threshold=None, *, quantile=None):
+    """QE as the workflow applies it: cut the scores (qe_cutoff), then mark the rejections."""
+    return apply_qe_rejections(decisions, scores, qe_cutoff(scores, threshold=threshold, quantile=quantile))
 
 
 def decide(pairs=EN_ZH, config=ALL_FILTERS, **kwargs):
@@ -225,18 +231,16 @@ def test_write_and_read_decisions(tmp_path):
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 
 
-def test_write_decision_jsonl(tmp_path):
+def test_jsonl_records_of_kept_and_rejected_pairs(tmp_path):
     (tmp_path / "s.en").write_bytes(b"Hello there\n\xff\nGood morning\nGood morning\n")
     (tmp_path / "t.ru").write_bytes("Привет\nПока\nДоброе утро\nДоброе утро\n".encode())
     decisions = apply_rule_filters(read_parallel(tmp_path / "s.en", tmp_path / "t.ru"), "en", "ru", ALL_FILTERS)
     decisions = apply_qe_threshold(decisions, [0.8, 0.9], threshold=0.5)
-    counts = write_decision_jsonl(decisions, tmp_path / "clean.jsonl", tmp_path / "rejected.jsonl", "en", "ru")
-    assert counts == (2, 1)
-    clean = read_jsonl(tmp_path / "clean.jsonl")
+    clean, rejected = json.loads(json.dumps(split_jsonl_rows(decisions, "en", "ru")))  # JSON-ready as is
+    assert (len(clean), len(rejected)) == (2, 1)
     assert clean[0] == {
         "line": 1, "src": "Hello there", "tgt": "Привет", "src_lang": "en", "tgt_lang": "ru", "qe_score": 0.8
     }
-    rejected = read_jsonl(tmp_path / "rejected.jsonl")
     assert [(row["line"], row["reason"]) for row in rejected] == [(4, "duplicate")]  # line 2 had no text
     assert "qe_score" not in rejected[0]
 

@@ -8,7 +8,7 @@ line       1-based line number in the raw file(s)
 src, tgt   normalised text ("" for a line that was not valid UTF-8)
 kept       bool
 reason     "" when kept, else the first failing filter's reason
-qe_score   (after :func:`apply_qe_threshold`) the score of pairs that reached QE
+qe_score   (after :func:`apply_qe_rejections`) the score of pairs that reached QE
 =========  ==================================================================
 
 Rejected pairs are kept in the table with their reason: a later stage has a
@@ -354,23 +354,6 @@ def _with_invalid_lines(decisions: pd.DataFrame, invalid_lines: list[int]) -> pd
     return merged.sort_values("line", kind="stable").reset_index(drop=True)
 
 
-def apply_qe_threshold(
-    decisions: pd.DataFrame,
-    scores: Sequence[float] | np.ndarray,
-    threshold: float | None = None,
-    *,
-    quantile: float | None = None,
-) -> pd.DataFrame:
-    """Reject kept pairs whose QE score is low; return a new table with a ``qe_score`` column.
-
-    ``scores`` are aligned with the kept rows, in table order. ``threshold``:
-    reject scores below it. ``quantile``: reject the lowest share of the
-    kept pairs (see :func:`algharb.data.filters.qe_cutoff`).
-    """
-    return apply_qe_rejections(decisions, scores, qe_cutoff(np.asarray(scores, dtype=float), threshold=threshold,
-                                                             quantile=quantile))
-
-
 def apply_qe_rejections(decisions: pd.DataFrame, scores, rejected) -> pd.DataFrame:
     """Attach QE ``scores`` to the kept rows and reject those flagged in ``rejected`` (reason ``qe``).
 
@@ -446,27 +429,14 @@ def write_decisions(
     write_tsv(decisions_tsv, decisions)
 
 
-def write_decision_jsonl(
-    decisions: pd.DataFrame,
-    clean_jsonl: str | os.PathLike,
-    rejected_jsonl: str | os.PathLike,
-    src_lang: str,
-    tgt_lang: str,
-) -> tuple[int, int]:
-    """Write kept and rejected pairs as JSON lines (atomically); return both counts.
+def split_jsonl_rows(decisions: pd.DataFrame, src_lang: str, tgt_lang: str) -> tuple[list[dict], list[dict]]:
+    """The JSON-ready records of the kept and of the rejected pairs, in table order.
 
     Rows carry ``line``, ``src``, ``tgt``, ``src_lang``, ``tgt_lang``, the
     ``reason`` for rejected rows, and ``qe_score`` where one was computed.
     Invalid-UTF-8 rows have no text to re-translate, so they are left out of
-    the rejected file (the decision table and the funnel still count them).
+    the rejected records (the decision table and the funnel still count them).
     """
-    _check_columns(decisions)
-    clean, rejected = split_jsonl_rows(decisions, src_lang, tgt_lang)
-    return write_jsonl(clean_jsonl, clean), write_jsonl(rejected_jsonl, rejected)
-
-
-def split_jsonl_rows(decisions: pd.DataFrame, src_lang: str, tgt_lang: str) -> tuple[list[dict], list[dict]]:
-    """The JSONL records of the kept and of the rejected pairs (see :func:`write_decision_jsonl`)."""
     rows = _jsonl_rows(decisions, src_lang, tgt_lang)
     clean = [row for row in rows if row["kept"]]
     rejected = [row for row in rows if not row["kept"] and row["reason"] != INVALID_UTF8]
