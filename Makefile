@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CORES ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo report test test-fast lint format clean-results setup-vllm test-vllm bench-cleaning bench-mbr slurm-up slurm-down test-slurm
+.PHONY: setup demo report test test-fast lint format clean-results setup-vllm test-vllm bench-cleaning bench-mbr bench-train slurm-up slurm-down test-slurm
 
 setup: $(STAMP)
 
@@ -79,6 +79,12 @@ $(OPUSFILTER_VENV)/.installed:
 
 bench-cleaning: setup $(OPUSFILTER_VENV)/.installed
 	$(BIN)/python benchmarks/cleaning.py
+
+# make bench-train: SFT tokens/s and MFU of the project's trainer against a plain
+# PyTorch loop, plus one CPO and one dynamic-reward run (GPU; see benchmarks/README.md).
+bench-train: setup
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,gpu]'
+	$(BIN)/python benchmarks/train_mfu.py
 
 # make bench-mbr: chrF-utility MBR against mbrs (default and fastchrf), in mbrs' own
 # venv (mbrs needs setuptools < 82); --gpu adds the COMET benchmark where CUDA exists.

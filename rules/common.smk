@@ -93,6 +93,13 @@ def checkpoint_dir(stage):
     return f"results/checkpoints/{stage}"
 
 
+def chunk_cache(step):
+    # Finished chunks of a long generation step, per direction: outside the
+    # outputs, so that Snakemake's removal of a failed job's outputs keeps the
+    # chunks a rerun resumes from.
+    return f"results/cache/{step}/{{pair}}"
+
+
 def hyp_file(system, pair):
     return f"results/hyp/{system}/{pair}.txt"
 

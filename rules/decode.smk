@@ -49,6 +49,8 @@ rule candidates:
         n=config["decode"]["candidates"]["n"],
         sampling=as_json(config["decode"]["candidates"].get("sampling", {})),
         seed=config["seed"],
+        chunk_dir=chunk_cache("candidates"),
+        chunk_size=config["decode"]["candidates"].get("chunk_size", 1000),
     conda:
         "../envs/algharb.yaml"
     threads: THREADS

@@ -25,6 +25,8 @@ rule distill:
             config["clean"] if config["distill"].get("refilter", True) else None
         ),
         lid=model_spec("lid"),
+        chunk_dir=chunk_cache("distill"),
+        chunk_size=config["distill"].get("chunk_size", 10000),
     conda:
         "../envs/algharb.yaml"
     threads: THREADS

@@ -44,6 +44,7 @@ rule rl_pool:
         teacher=model_spec("teacher"),
         pool=as_json(config["rl"]["pool"]),
         seed=config["seed"],
+        chunk_dir=chunk_cache("rl_pool"),
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
@@ -102,6 +103,7 @@ rule cpo:
         hparams=as_json(config["rl"]["cpo"]),
         seed=config["seed"],
         checkpoint_dir=checkpoint_dir("cpo"),
+        throughput_log="results/benchmarks/train/cpo_throughput.jsonl",
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
@@ -123,6 +125,7 @@ rule dynamic:
         hparams=as_json(config["rl"]["dynamic"]),
         seed=config["seed"],
         checkpoint_dir=checkpoint_dir("dynamic"),
+        throughput_log="results/benchmarks/train/dynamic_throughput.jsonl",
     conda:
         "../envs/algharb.yaml"
     threads: THREADS

@@ -17,6 +17,8 @@ rule sft_step1:
         hparams=as_json(config["sft"]["step1"]),
         seed=config["seed"],
         checkpoint_dir=checkpoint_dir("sft1"),
+        # Tokens/s and MFU per step: timings, kept with the benchmarks (not in the manifest).
+        throughput_log="results/benchmarks/train/sft1_throughput.jsonl",
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
@@ -39,6 +41,8 @@ rule sft_step2:
         hparams=as_json(config["sft"]["step2"]),
         seed=config["seed"],
         checkpoint_dir=checkpoint_dir("sft2"),
+        # Tokens/s and MFU per step: timings, kept with the benchmarks (not in the manifest).
+        throughput_log="results/benchmarks/train/sft2_throughput.jsonl",
     conda:
         "../envs/algharb.yaml"
     threads: THREADS

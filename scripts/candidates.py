@@ -14,4 +14,6 @@ with snakemake_step(snakemake):
         sampling=params_json(snakemake.params.sampling),
         seed=snakemake.params.seed,
         threads=snakemake.threads,
+        chunk_dir=snakemake.params.chunk_dir,
+        chunk_size=snakemake.params.chunk_size,
     )

@@ -14,4 +14,5 @@ with snakemake_step(snakemake):
         hparams=params_json(snakemake.params.hparams),
         seed=snakemake.params.seed,
         threads=snakemake.threads,
+        throughput_log=snakemake.params.throughput_log,
     )

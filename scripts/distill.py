@@ -17,4 +17,6 @@ with snakemake_step(snakemake):
         clean=params_json(snakemake.params.clean),
         lid=snakemake.params.lid,
         stats_path=snakemake.output.stats,
+        chunk_dir=snakemake.params.chunk_dir,
+        chunk_size=snakemake.params.chunk_size,
     )

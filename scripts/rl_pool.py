@@ -14,4 +14,5 @@ with snakemake_step(snakemake):
         pool=params_json(snakemake.params.pool),
         seed=snakemake.params.seed,
         threads=snakemake.threads,
+        chunk_dir=snakemake.params.chunk_dir,
     )

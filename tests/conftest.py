@@ -78,3 +78,35 @@ def toy_pool(rows: list[dict]) -> list[dict]:
         }
         for row in rows
     ]
+
+
+class FakeGeneration:
+    """Stands in for ``algharb.generation.load_backend`` and the backend it returns.
+
+    Translation ``j`` of a source names the source, ``j``, the language pair and
+    the sampling, so outputs depend only on the settings and the source (as
+    every real backend's do). Records each load (the spec) and each
+    ``translate`` call (its sources); with ``fail_on_call = k`` the k-th call
+    raises, as a job killed mid-run.
+    """
+
+    def __init__(self):
+        self.loads, self.calls, self.fail_on_call = [], [], None
+
+    def load(self, spec, threads=1):
+        self.loads.append(spec)
+        return self
+
+    def translate(self, sources, src_lang, tgt_lang, sampling, progress=True):
+        self.calls.append(list(sources))
+        if len(self.calls) == self.fail_on_call:
+            raise KeyboardInterrupt("killed")
+        tag = f"{src_lang}>{tgt_lang} t{sampling.temperature} s{sampling.seed}"
+        return [[f"{source} #{j} {tag}" for j in range(sampling.n)] for source in sources]
+
+
+@pytest.fixture
+def fake_generation(monkeypatch):
+    fake = FakeGeneration()
+    monkeypatch.setattr("algharb.generation.load_backend", fake.load)
+    return fake

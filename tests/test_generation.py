@@ -295,3 +295,143 @@ def test_openai_backend_over_real_http(monkeypatch):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# Chunked, resumable generation (translate_in_chunks) with the FakeGeneration stand-in of conftest.
+
+FAKE = {"hub": "fake/model", "backend": "vllm"}
+SOURCES = [f"source {i}" for i in range(10)]
+
+
+def chunked(chunk_dir, sources=SOURCES, sampling=SAMPLED, chunk_size=3, spec=FAKE):
+    from algharb.generation import translate_in_chunks
+
+    return translate_in_chunks(spec, sources, "en", "de", sampling, chunk_dir=chunk_dir, chunk_size=chunk_size,
+                               progress=False)
+
+
+def test_chunks_come_back_in_source_order_as_chunk_by_chunk_translation(tmp_path, fake_generation):
+    outputs = chunked(tmp_path)
+    assert fake_generation.calls == [SOURCES[0:3], SOURCES[3:6], SOURCES[6:9], SOURCES[9:]]
+    assert len(fake_generation.loads) == 1
+    per_chunk = [out for chunk in list(fake_generation.calls)
+                 for out in fake_generation.translate(chunk, "en", "de", SAMPLED)]
+    assert outputs == per_chunk and [texts[0].split(" #")[0] for texts in outputs] == SOURCES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.jsonl", "1.jsonl", "2.jsonl", "3.jsonl"]
+    assert chunked(None, chunk_size=3) == outputs  # no chunk dir: one call, nothing kept
+
+
+def test_a_killed_run_resumes_from_its_finished_chunks(tmp_path, fake_generation):
+    whole = chunked(tmp_path / "whole")
+    fake_generation.calls.clear()
+    fake_generation.fail_on_call = 3
+    with pytest.raises(KeyboardInterrupt):
+        chunked(tmp_path / "resumed")
+    assert sorted(p.name for p in (tmp_path / "resumed").glob("*.jsonl")) == ["0.jsonl", "1.jsonl"]
+    fake_generation.calls.clear()
+    fake_generation.fail_on_call = None
+    assert chunked(tmp_path / "resumed") == whole
+    assert fake_generation.calls == [SOURCES[6:9], SOURCES[9:]]  # only the chunks the killed run lacked
+    for name in ("0.jsonl", "1.jsonl", "2.jsonl", "3.jsonl"):
+        assert (tmp_path / "resumed" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+
+
+def test_nothing_is_loaded_when_every_chunk_exists(tmp_path, fake_generation, caplog):
+    first = chunked(tmp_path)
+    fake_generation.loads.clear()
+    with caplog.at_level(logging.INFO, logger="algharb.generation"):
+        assert chunked(tmp_path) == first
+    assert fake_generation.loads == []
+    assert "4 of 4 chunk(s) reused, 0 to generate" in caplog.text
+
+
+def test_a_chunk_made_under_other_settings_is_regenerated(tmp_path, fake_generation):
+    chunked(tmp_path)
+    fake_generation.calls.clear()
+    hotter = Sampling(n=2, temperature=0.9, top_p=0.9, seed=3)
+    assert chunked(tmp_path, sampling=hotter) == fake_generation.translate(SOURCES, "en", "de", hotter)
+    assert len(fake_generation.calls) == 4 + 1  # every chunk regenerated (+ the reference call above)
+    fake_generation.calls.clear()
+    edited = SOURCES[:4] + ["an edited source"] + SOURCES[5:]
+    chunked(tmp_path, sources=edited, sampling=hotter)
+    assert fake_generation.calls == [edited[3:6]]  # only the chunk whose sources changed
+    fake_generation.calls.clear()
+    chunked(tmp_path, sources=edited, sampling=hotter, spec={**FAKE, "hub": "fake/other"})
+    assert len(fake_generation.calls) == 4
+
+
+def test_transport_options_do_not_invalidate_chunks_but_model_files_do(tmp_path, fake_generation):
+    import os
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"weights")
+    spec = {"path": str(model), "backend": "openai", "options": {"base_url": "http://x/v1", "concurrency": 8}}
+    chunked(tmp_path / "chunks", spec=spec)
+    fake_generation.calls.clear()
+    chunked(tmp_path / "chunks", spec={**spec, "options": {**spec["options"], "concurrency": 2, "timeout_s": 5}})
+    assert fake_generation.calls == []
+    (model / ".snakemake_timestamp").write_text("")  # hidden files are not the model
+    chunked(tmp_path / "chunks", spec=spec)
+    assert fake_generation.calls == []
+    stamp = (model / "model.safetensors").stat()
+    os.utime(model / "model.safetensors", ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 10**9))  # retrained in place
+    chunked(tmp_path / "chunks", spec=spec)
+    assert len(fake_generation.calls) == 4
+
+
+def test_half_written_or_torn_chunks_are_never_read(tmp_path, fake_generation, caplog):
+    whole = chunked(tmp_path)
+    # What a job killed inside atomic_write leaves: a temporary folder holding part of chunk 1 ...
+    (tmp_path / "1.jsonl").unlink()
+    (tmp_path / ".1.jsonl.abc123").mkdir()
+    (tmp_path / ".1.jsonl.abc123" / "1.jsonl").write_text((tmp_path / "0.jsonl").read_text()[:40])
+    # ... and a chunk cut short by something other than this code.
+    (tmp_path / "2.jsonl").write_text((tmp_path / "2.jsonl").read_text()[:-30])
+    fake_generation.calls.clear()
+    with caplog.at_level(logging.WARNING, logger="algharb.generation"):
+        assert chunked(tmp_path) == whole
+    assert fake_generation.calls == [SOURCES[3:6], SOURCES[6:9]]
+    assert "ignoring unreadable chunk" in caplog.text and "2.jsonl" in caplog.text
+
+
+def test_chunk_size_must_be_positive(tmp_path, fake_generation):
+    with pytest.raises(ValueError, match=r"chunk_size must be ≥ 1 \(sources per chunk\), got 0"):
+        chunked(tmp_path, chunk_size=0)
+    assert fake_generation.loads == []
+
+
+def test_a_backend_returning_too_few_translations_writes_no_chunk(tmp_path, fake_generation):
+    fake_generation.translate = lambda sources, *args, **kwargs: [["only one"]] * len(sources)
+    with pytest.raises(ValueError, match="expected 2 translation"):
+        chunked(tmp_path)
+    assert not list(tmp_path.glob("*.jsonl"))
+
+
+def test_transformers_chunks_depend_only_on_settings_and_chunk(tmp_path, tiny_model_dir):
+    """A resumed run, or the one-call run when a single chunk holds every source, samples what an
+    uninterrupted chunked run does."""
+    from algharb.generation import translate_in_chunks
+
+    spec = {"path": str(tiny_model_dir)}
+    sources = ["alpha beta", "gamma delta epsilon", "zeta", "beta alpha", "eta"]
+    sampling = Sampling(n=2, temperature=1.0, max_new_tokens=6, seed=5, batch_size=2)
+
+    def run(chunk_dir, chunk_size=2):
+        return translate_in_chunks(spec, sources, "qaa", "qab", sampling, chunk_dir=chunk_dir,
+                                   chunk_size=chunk_size, progress=False)
+
+    whole = run(tmp_path)
+    (tmp_path / "1.jsonl").unlink()
+    assert run(tmp_path) == whole
+    assert run(tmp_path / "one", chunk_size=5) == run(None, chunk_size=5)
+
+
+def test_batch_seeds_follow_the_prompts_not_the_batch_position():
+    """Each chunk restarts the transformers backend's batch count: a seed from the position would make
+    every chunk's first batch draw the same random numbers."""
+    from algharb.generation import batch_seed
+
+    assert batch_seed(5, ["a", "b"]) == batch_seed(5, ["a", "b"])
+    assert len({batch_seed(5, ["a", "b"]), batch_seed(5, ["a", "c"]), batch_seed(6, ["a", "b"])}) == 3
+    assert 0 <= batch_seed(5, ["a"]) < 2**63

@@ -199,3 +199,70 @@ def test_jobs_get_a_hash_seed_from_the_config(monkeypatch):
     order = "print(list({'q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj'}))"
     runs = {subprocess.run([sys.executable, "-c", order], capture_output=True, text=True).stdout for _ in range(3)}
     assert os.environ["PYTHONHASHSEED"] == "1234" and len(runs) == 1
+
+
+def test_candidates_of_a_killed_job_resume_byte_identical(tmp_path, fake_generation):
+    from algharb.pipeline.decode import candidates_file
+
+    write_lines(tmp_path / "test.src", [f"sentence {i}" for i in range(7)])
+    model = {"hub": "fake/policy", "backend": "vllm"}
+
+    def candidates(name):
+        return candidates_file(model, tmp_path / "test.src", tmp_path / f"{name}.jsonl", "en", "de", n=3,
+                               sampling={"temperature": 0.7}, seed=1, chunk_dir=tmp_path / "cache" / name,
+                               chunk_size=2)
+
+    assert candidates("whole") == 7
+    fake_generation.calls.clear()
+    fake_generation.fail_on_call = 3
+    with pytest.raises(KeyboardInterrupt):
+        candidates("resumed")
+    assert not (tmp_path / "resumed.jsonl").exists()
+    fake_generation.calls.clear()
+    fake_generation.fail_on_call = None
+    assert candidates("resumed") == 7
+    assert fake_generation.calls == [["sentence 4", "sentence 5"], ["sentence 6"]]
+    assert (tmp_path / "resumed.jsonl").read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+
+
+def test_rl_pool_keeps_policy_and_teacher_chunks_apart(tmp_path, fake_generation):
+    from algharb.pipeline.rl import build_pool
+
+    write_lines(tmp_path / "sources.txt", [f"sentence {i}" for i in range(5)])
+    pool = {"samples": 2, "sampling": {"temperature": 0.7}, "chunk_size": 2}
+
+    def build(chunk_dir):
+        build_pool(tmp_path / "sources.txt", tmp_path / "pool.jsonl", "en", "de", {"hub": "fake/policy"},
+                   {"hub": "fake/teacher"}, pool, seed=0, chunk_dir=chunk_dir)
+        return (tmp_path / "pool.jsonl").read_bytes()
+
+    unchunked = build(None)
+    fake_generation.loads.clear()
+    assert build(tmp_path / "cache") == unchunked  # the fake's outputs do not depend on the chunking
+    assert [spec["hub"] for spec in fake_generation.loads] == ["fake/policy", "fake/teacher"]
+    for origin in ("self", "teacher"):
+        assert sorted(p.name for p in (tmp_path / "cache" / origin).iterdir()) == ["0.jsonl", "1.jsonl", "2.jsonl"]
+    fake_generation.loads.clear()
+    assert build(tmp_path / "cache") == unchunked
+    assert fake_generation.loads == []
+    row = read_jsonl(tmp_path / "pool.jsonl")[0]
+    assert [c["origin"] for c in row["candidates"]] == ["self", "self", "teacher"]
+
+
+def test_distillation_resumes_from_its_chunks(tmp_path, fake_generation):
+    from algharb.pipeline.distill import distill_file
+
+    write_jsonl(tmp_path / "rejected.jsonl", [{"line": i, "src": f"source {i}", "tgt": "x", "reason": "qe"}
+                                              for i in range(5)])
+
+    def distill(chunk_dir):
+        distill_file(tmp_path / "rejected.jsonl", tmp_path / "out.jsonl", "en", "de", {"hub": "fake/teacher"},
+                     max_pairs=4, sampling={}, seed=0, chunk_dir=chunk_dir, chunk_size=3)
+        return (tmp_path / "out.jsonl").read_bytes()
+
+    unchunked = distill(None)
+    assert distill(tmp_path / "cache") == unchunked
+    assert [len(sources) for sources in fake_generation.calls[-2:]] == [3, 1]  # 4 chosen sources, chunks of 3
+    fake_generation.loads.clear()
+    assert distill(tmp_path / "cache") == unchunked
+    assert fake_generation.loads == []

@@ -96,7 +96,8 @@ def test_examples_use_the_shared_prompt_and_end_at_eos(tiny_model_dir):
 def test_cpo_run_saves_a_merged_model_and_its_adapter(tiny_model_dir, tmp_path):
     pairs, _ = build_preference_pairs(toy_pool(toy_rows(16)), 0.1)
     hparams = {**TINY_HPARAMS, **TINY_LORA, "max_steps": 3, "save_steps": 2, "learning_rate": 1e-2}
-    out = run_cpo(tiny_model_dir, pairs, tmp_path / "out", tmp_path / "ckpt", hparams)
+    out = run_cpo(tiny_model_dir, pairs, tmp_path / "out", tmp_path / "ckpt", hparams,
+                  throughput_log=tmp_path / "throughput.jsonl")
 
     merged = AutoModelForCausalLM.from_pretrained(out)
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
@@ -109,3 +110,7 @@ def test_cpo_run_saves_a_merged_model_and_its_adapter(tiny_model_dir, tmp_path):
     log = read_jsonl(out / "train_log.jsonl")
     assert [row["step"] for row in log] == [1, 2, 3]
     assert {"loss", "lr", "nll_loss", "rewards/margins", "rewards/accuracies"} <= set(log[0])
+    # Each step trains on prompt+chosen and prompt+rejected of 8 pairs; padding is not counted.
+    throughput = read_jsonl(tmp_path / "throughput.jsonl")
+    assert [row["step"] for row in throughput] == [1, 2, 3]
+    assert all(row["tokens"] > 16 and row["tokens_per_s"] > 0 for row in throughput)

@@ -45,9 +45,13 @@ def test_missing_model_dir_is_named(tmp_path):
 
 def test_dynamic_run_logs_the_schedule_and_saves_a_merged_model(tiny_model_dir, tmp_path):
     hparams = {**TINY_HPARAMS, **TINY_LORA, "max_steps": 4, "save_steps": 10, "learning_rate": 1e-3}
-    out = run_dynamic(tiny_model_dir, toy_pool(toy_rows(16)), tmp_path / "out", tmp_path / "ckpt", hparams)
+    out = run_dynamic(tiny_model_dir, toy_pool(toy_rows(16)), tmp_path / "out", tmp_path / "ckpt", hparams,
+                      throughput_log=tmp_path / "throughput.jsonl")
     log = read_jsonl(out / "train_log.jsonl")
     assert [row["step"] for row in log] == [1, 2, 3, 4]
+    assert [(row["step"], row["tokens"]) for row in read_jsonl(tmp_path / "throughput.jsonl")] == [
+        (step, None) for step in (1, 2, 3, 4)  # pools are scored and paired inside the loss: seconds only
+    ]
     assert all(LOG_KEYS <= set(row) for row in log)
     weights = [row["w"] for row in log]
     assert weights[0] == pytest.approx(0.05) and weights[-1] == pytest.approx(0.8)

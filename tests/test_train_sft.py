@@ -84,3 +84,96 @@ def test_sft_resumes_from_the_latest_checkpoint(tiny_model_dir, tmp_path):
     state = json.loads((ckpt / "checkpoint-6" / "trainer_state.json").read_text())
     assert state["global_step"] == 6
     assert (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file()
+
+
+def test_packed_examples_attend_only_within_themselves(tiny_model_dir, tmp_path):
+    """The trainer's loss on a packed row equals the loss of its examples each run alone.
+
+    Attention leaking across examples would change it. (The model's own
+    forward would leak with its default ``use_cache=True``, which disables
+    transformers' packed-sequence mask; TRL's loss passes ``use_cache=False``.)
+    """
+    import torch
+
+    from algharb.train.sft import build_sft_trainer
+
+    hparams = {**TINY_HPARAMS, "packing": True, "max_length": 96, "max_steps": 1}
+    trainer = build_sft_trainer(tiny_model_dir, toy_rows(12), tmp_path / "ckpt", hparams)
+    batch = next(iter(trainer.get_train_dataloader()))
+    assert "attention_mask" not in batch  # padding-free: nothing is padded
+    positions = batch["position_ids"][0].tolist()
+    starts = [i for i, p in enumerate(positions) if p == 0] + [len(positions)]
+    assert len(starts) > 2, "the row should hold several examples"
+    model = trainer.model.eval()
+    with torch.no_grad():
+        packed_loss = trainer.compute_loss(model, dict(batch))
+        nll, tokens = 0.0, 0
+        for start, end in zip(starts, starts[1:]):
+            logits = model(input_ids=batch["input_ids"][:, start:end], use_cache=False).logits[0, :-1]
+            labels = batch["labels"][0, start + 1 : end]
+            nll += torch.nn.functional.cross_entropy(logits, labels, ignore_index=-100, reduction="sum").item()
+            tokens += int((labels != -100).sum())
+    assert packed_loss.item() == pytest.approx(nll / tokens, rel=1e-5)
+
+
+def test_packing_trains_on_every_token_once_without_padding(tiny_model_dir, tmp_path):
+    rows = toy_rows(16)
+    log = tmp_path / "throughput.jsonl"
+    hparams = {**TINY_HPARAMS, "packing": True, "max_length": 128, "max_steps": 2, "save_steps": 10}
+    run_sft(tiny_model_dir, rows, tmp_path / "out", tmp_path / "ckpt", hparams, throughput_log=log)
+    steps = read_jsonl(log)
+    assert [row["step"] for row in steps] == [1, 2]
+    assert all(row["tokens"] > 0 and row["tokens_per_s"] > 0 for row in steps)
+    summary = json.loads(log.with_suffix(".summary.json").read_text())
+    assert summary["tokens"] == sum(row["tokens"] for row in steps) and summary["mfu"] is None  # CPU: no peak
+
+
+def test_packing_and_length_grouping_exclude_each_other(tiny_model_dir, tmp_path):
+    from algharb.train.sft import build_sft_trainer
+
+    with pytest.raises(ValueError, match="packing and group_by_length"):
+        build_sft_trainer(tiny_model_dir, toy_rows(4), tmp_path / "ckpt",
+                          {**TINY_HPARAMS, "packing": True, "group_by_length": True})
+
+
+def test_liger_kernel_without_the_package_or_a_gpu_is_a_clear_error(tiny_model_dir, tmp_path):
+    with pytest.raises((ImportError, RuntimeError), match="use_liger_kernel"):
+        run_sft(tiny_model_dir, toy_rows(4), tmp_path / "out", tmp_path / "ckpt",
+                {**TINY_HPARAMS, "use_liger_kernel": True, "max_steps": 1})
+
+
+def test_a_killed_sft_job_resumes_from_its_last_checkpoint(tiny_model_dir, tmp_path):
+    """SIGKILL a training process after its first checkpoint; the rerun continues from there."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows_path, ckpt, out = tmp_path / "rows.json", tmp_path / "ckpt", tmp_path / "out"
+    rows_path.write_text(json.dumps(toy_rows(64)))
+    hparams = {**TINY_HPARAMS, "save_steps": 2, "learning_rate": 1e-3, "lr_scheduler_type": "constant"}
+    script = (
+        "import json, sys; from algharb.train.sft import run_sft; "
+        "run_sft(sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4], json.loads(sys.argv[5]))"
+    )
+    job = subprocess.Popen([sys.executable, "-c", script, str(tiny_model_dir), str(rows_path), str(out), str(ckpt),
+                            json.dumps({**hparams, "max_steps": 10_000})],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        # Any complete checkpoint: older ones are rotated away (save_total_limit).
+        while not list(ckpt.glob("checkpoint-*/trainer_state.json")):
+            assert job.poll() is None, "the training job ended before its first checkpoint"
+            assert time.monotonic() < deadline, "no checkpoint within 5 minutes"
+            time.sleep(0.2)
+    finally:
+        os.killpg(job.pid, signal.SIGKILL)
+        job.wait()
+    assert not out.exists()
+    resumed = max(int(p.name.split("-")[1]) for p in ckpt.glob("checkpoint-*") if (p / "trainer_state.json").is_file())
+
+    run_sft(tiny_model_dir, toy_rows(64), out, ckpt, {**hparams, "max_steps": resumed + 2})
+    log = read_jsonl(out / "train_log.jsonl")
+    assert [row["step"] for row in log] == list(range(1, resumed + 3))
+    assert {row["resumed_from"] for row in log[resumed:]} == {resumed}

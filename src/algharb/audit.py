@@ -8,8 +8,9 @@ Every successful workflow run writes ``results/manifest.json``:
 - ``inputs``: SHA-256 of every file the config declares outside ``results/``
   (corpora, test sets, local models; a directory is hashed file by file);
 - ``outputs``: SHA-256 and size of every file under ``results/``, except the
-  manifest itself and ``results/benchmarks/`` (wall-clock timings, which no
-  two runs share).
+  manifest itself, ``results/benchmarks/`` (wall-clock timings, which no
+  two runs share) and ``results/cache/`` (resumable chunks of generation steps,
+  stamped with their model files' times; what they hold is in the outputs).
 
 ``algharb audit A.json B.json`` lists every difference between two manifests.
 """
@@ -26,8 +27,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 MANIFEST = "results/manifest.json"
-# Timings differ between any two runs; they are not results.
-UNHASHED = ("results/benchmarks/",)
+# Timings differ between any two runs; they are not results. Nor are the caches that let
+# a killed step resume (their chunks record the model files' mtimes).
+UNHASHED = ("results/benchmarks/", "results/cache/")
 _CHUNK = 1 << 20
 
 

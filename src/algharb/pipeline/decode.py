@@ -8,7 +8,7 @@ import numpy as np
 
 from ..decode.align import ALIGNERS, EflomalAligner, WSPAlignAligner
 from ..decode.mbr import select_scored_row, utility_matrices
-from ..generation import Sampling, load_backend
+from ..generation import Sampling, load_backend, translate_in_chunks
 from ..io import read_jsonl, write_jsonl, write_lines
 from ..metrics import triple_utility
 from ..models import local_model_dir
@@ -27,11 +27,16 @@ def translate_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: str
 
 
 def candidates_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: str, n: int,
-                    sampling: dict, seed: int, threads: int = 1) -> int:
-    """N sampled candidates per source, as JSONL with the sampling settings recorded."""
+                    sampling: dict, seed: int, threads: int = 1, chunk_dir=None, chunk_size: int = 1000) -> int:
+    """N sampled candidates per source, as JSONL with the sampling settings recorded.
+
+    With ``chunk_dir`` the model works ``chunk_size`` sources at a time and a
+    rerun resumes from the finished chunks (see ``translate_in_chunks``).
+    """
     sources = read_nonempty_lines(src_path)
     settings = Sampling.from_dict({"seed": seed, **sampling, "n": n})
-    outputs = load_backend(model, threads=threads).translate(sources, src_lang, tgt_lang, settings)
+    outputs = translate_in_chunks(model, sources, src_lang, tgt_lang, settings, chunk_dir=chunk_dir,
+                                  chunk_size=chunk_size, threads=threads)
     rows = (
         {
             "id": i,

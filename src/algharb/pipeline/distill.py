@@ -15,7 +15,7 @@ import logging
 import random
 from collections import Counter
 
-from ..generation import Sampling, load_backend
+from ..generation import Sampling, translate_in_chunks
 from ..io import read_jsonl, write_json, write_jsonl
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,12 @@ def distillable(row: dict) -> bool:
 
 def distill_file(rejected_path, out_path, src_lang: str, tgt_lang: str, teacher: dict, max_pairs: int,
                  sampling: dict, seed: int, threads: int = 1, clean: dict | None = None,
-                 lid: dict | None = None, stats_path=None) -> dict:
+                 lid: dict | None = None, stats_path=None, chunk_dir=None, chunk_size: int = 10000) -> dict:
     """Teacher translations for up to ``max_pairs`` distinct rejected sources (seeded choice).
 
     With ``clean`` (the config's clean section) the outputs are re-filtered.
+    With ``chunk_dir`` the teacher works ``chunk_size`` sources at a time and
+    a rerun resumes from the finished chunks (see ``translate_in_chunks``).
     """
     rejected = read_jsonl(rejected_path)
     reasons = Counter(r.get("reason", "") for r in rejected if not distillable(r))
@@ -46,9 +48,8 @@ def distill_file(rejected_path, out_path, src_lang: str, tgt_lang: str, teacher:
     chosen = random.Random(seed).sample(usable, min(max_pairs, len(usable)))
     chosen.sort(key=lambda r: r["line"])  # keep corpus order for traceability
     settings = Sampling.from_dict({"seed": seed, **sampling})
-    outputs = load_backend(teacher, threads=threads).translate(
-        [r["src"] for r in chosen], src_lang, tgt_lang, settings
-    ) if chosen else []
+    outputs = translate_in_chunks(teacher, [r["src"] for r in chosen], src_lang, tgt_lang, settings,
+                                  chunk_dir=chunk_dir, chunk_size=chunk_size, threads=threads)
     rows = [
         {"line": r["line"], "src": r["src"], "tgt": out[0], "rejected_tgt": r["tgt"],
          "reason": r["reason"], "src_lang": src_lang, "tgt_lang": tgt_lang}

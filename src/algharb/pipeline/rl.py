@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import random
+from pathlib import Path
 
-from ..generation import Sampling, load_backend
+from ..generation import Sampling, translate_in_chunks
 from ..io import read_jsonl, read_lines, write_jsonl, write_lines
 from .common import comet_scorer, read_nonempty_lines
 
@@ -28,16 +29,24 @@ def sample_rl_sources(in_path, out_path, n: int, seed: int, exclude_paths=()) ->
 
 
 def build_pool(sources_path, out_path, src_lang: str, tgt_lang: str, policy: dict, teacher: dict | None,
-               pool: dict, seed: int, threads: int = 1) -> int:
-    """Per source: ``samples`` translations of the policy + (optionally) one of the teacher."""
+               pool: dict, seed: int, threads: int = 1, chunk_dir=None) -> int:
+    """Per source: ``samples`` translations of the policy + (optionally) one of the teacher.
+
+    With ``chunk_dir`` both models work ``pool.chunk_size`` sources at a time
+    (chunks in its ``self/`` and ``teacher/``) and a rerun resumes from the
+    finished chunks (see ``translate_in_chunks``).
+    """
     sources = read_nonempty_lines(sources_path)
     sampling = Sampling.from_dict({"seed": seed, **pool.get("sampling", {}), "n": pool.get("samples", 8)})
-    own = load_backend(policy, threads=threads).translate(sources, src_lang, tgt_lang, sampling)
+    chunking = {"chunk_size": pool.get("chunk_size", 10000), "threads": threads}
+    own = translate_in_chunks(policy, sources, src_lang, tgt_lang, sampling,
+                              chunk_dir=_subdir(chunk_dir, "self"), **chunking)
     teacher_out = [[] for _ in sources]
     if pool.get("include_teacher", True) and teacher is not None:
         greedy = Sampling(n=1, temperature=0.0, max_new_tokens=sampling.max_new_tokens,
                           batch_size=sampling.batch_size)
-        teacher_out = load_backend(teacher, threads=threads).translate(sources, src_lang, tgt_lang, greedy)
+        teacher_out = translate_in_chunks(teacher, sources, src_lang, tgt_lang, greedy,
+                                          chunk_dir=_subdir(chunk_dir, "teacher"), **chunking)
     rows = []
     for i, (src, samples, taught) in enumerate(zip(sources, own, teacher_out)):
         candidates = [{"text": t, "origin": "self"} for t in samples]
@@ -45,6 +54,10 @@ def build_pool(sources_path, out_path, src_lang: str, tgt_lang: str, policy: dic
         rows.append({"id": f"{src_lang}-{tgt_lang}-{i}", "src": src, "src_lang": src_lang,
                      "tgt_lang": tgt_lang, "candidates": candidates})
     return write_jsonl(out_path, rows)
+
+
+def _subdir(directory, name: str):
+    return None if directory is None else Path(directory) / name
 
 
 def score_pool(pool_path, out_path, model: dict, batch_size: int = 64, threads: int = 1) -> int:

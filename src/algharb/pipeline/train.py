@@ -26,12 +26,17 @@ def read_rows(paths) -> list[dict]:
     return rows
 
 
-def sft_step(base: dict, data_paths, out_dir, checkpoint_dir, hparams: dict, seed: int, threads: int = 1):
-    """One SFT step on the rows of every direction (mixed and shuffled by the trainer)."""
+def sft_step(base: dict, data_paths, out_dir, checkpoint_dir, hparams: dict, seed: int, threads: int = 1,
+             throughput_log=None):
+    """One SFT step on the rows of every direction (mixed and shuffled by the trainer).
+
+    ``throughput_log``: where tokens/s and MFU per step go (timings, not results).
+    """
     from ..train.sft import run_sft
 
     rows = [{k: r[k] for k in ("src", "tgt", "src_lang", "tgt_lang")} for r in read_rows(data_paths)]
-    return run_sft(local_model_dir(base), rows, out_dir, checkpoint_dir, _hparams(hparams, seed, threads))
+    return run_sft(local_model_dir(base), rows, out_dir, checkpoint_dir, _hparams(hparams, seed, threads),
+                   throughput_log=throughput_log)
 
 
 def cpo_pairs_step(pool_paths, pairs_path, stats_path, margin: float) -> dict:
@@ -45,18 +50,21 @@ def cpo_pairs_step(pool_paths, pairs_path, stats_path, margin: float) -> dict:
     return stats
 
 
-def cpo_step(model_dir, pairs_path, out_dir, checkpoint_dir, hparams: dict, seed: int, threads: int = 1):
+def cpo_step(model_dir, pairs_path, out_dir, checkpoint_dir, hparams: dict, seed: int, threads: int = 1,
+             throughput_log=None):
     from ..train.cpo import run_cpo
 
     hparams = {k: v for k, v in hparams.items() if k != "margin"}  # used when forming pairs
-    return run_cpo(model_dir, read_jsonl(pairs_path), out_dir, checkpoint_dir, _hparams(hparams, seed, threads))
+    return run_cpo(model_dir, read_jsonl(pairs_path), out_dir, checkpoint_dir, _hparams(hparams, seed, threads),
+                   throughput_log=throughput_log)
 
 
-def dynamic_step(model_dir, pool_paths, out_dir, checkpoint_dir, hparams: dict, seed: int, threads: int = 1):
+def dynamic_step(model_dir, pool_paths, out_dir, checkpoint_dir, hparams: dict, seed: int, threads: int = 1,
+                 throughput_log=None):
     from ..train.dynamic import run_dynamic
 
     return run_dynamic(model_dir, read_rows(pool_paths), out_dir, checkpoint_dir,
-                       _hparams(hparams, seed, threads))
+                       _hparams(hparams, seed, threads), throughput_log=throughput_log)
 
 
 TRAINING_STEPS = {"sft": sft_step, "cpo": cpo_step, "dynamic": dynamic_step}

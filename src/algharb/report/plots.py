@@ -60,8 +60,8 @@ def funnel_bars(funnels: dict[str, pd.DataFrame], path) -> None:
 
 
 def training_curves(logs: dict[str, list[dict]], path) -> None:
-    """Loss per stage, and the dynamic stage's w(t), rewards and KL loss."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    """Loss per stage, CPO's implicit rewards, and the dynamic stage's w(t), rewards and KL loss."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 3.8))
     for stage, rows in logs.items():
         steps = [r["step"] for r in rows if "loss" in r]
         losses = [r["loss"] for r in rows if "loss" in r]
@@ -79,6 +79,15 @@ def training_curves(logs: dict[str, list[dict]], path) -> None:
     axes[1].set_xlabel("step")
     axes[1].set_title("dynamic multi-reward optimisation")
     axes[1].legend(fontsize=8)
+    cpo = logs.get("cpo", [])
+    for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"):
+        points = [(r["step"], r[key]) for r in cpo if key in r]
+        if points:
+            axes[2].plot(*zip(*points), label=key.split("/")[1])
+    axes[2].set_xlabel("step")
+    axes[2].set_title("CPO: β·log π(y) of chosen and rejected")
+    axes[2].legend(fontsize=8)
+    fig.tight_layout()
     _save(fig, path)
 
 

@@ -66,6 +66,10 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "attn_implementation": None,  # None: the model's default (sdpa)
     "eos_token": "<|im_end|>",  # the chat template's end of turn; generation stops there
     "threads": 1,  # torch CPU threads; None leaves torch's default
+    # Speed (see README "Training throughput"); none changes what is learned.
+    "use_liger_kernel": False,  # Liger's Triton kernels (RMSNorm, SwiGLU, RoPE); needs a GPU and liger-kernel
+    "torch_compile": False,
+    "peak_tflops": None,  # accelerator peak for MFU in the throughput log; None: looked up by GPU name
 }
 
 LORA_DEFAULTS: dict[str, Any] = {
@@ -189,6 +193,8 @@ def training_arguments_kwargs(hp: Mapping[str, Any], checkpoint_dir: str | os.Pa
         raise FileNotFoundError(f"deepspeed config {hp['deepspeed']} does not exist")
     if hp["save_steps"] < 1:
         raise ValueError(f"save_steps must be ≥ 1, got {hp['save_steps']}")
+    if hp["use_liger_kernel"]:
+        check_liger_kernel()
     return dict(
         output_dir=str(checkpoint_dir),
         # Fixed, not transformers' default runs/<date>_<host>: saved arguments stay byte-identical between runs.
@@ -211,6 +217,8 @@ def training_arguments_kwargs(hp: Mapping[str, Any], checkpoint_dir: str | os.Pa
         bf16=bool(hp["bf16"]),
         fp16=False,
         gradient_checkpointing=bool(hp["gradient_checkpointing"]),
+        use_liger_kernel=bool(hp["use_liger_kernel"]),
+        torch_compile=bool(hp["torch_compile"]),
         deepspeed=hp["deepspeed"],
         save_strategy="steps",
         save_steps=hp["save_steps"],
@@ -222,6 +230,19 @@ def training_arguments_kwargs(hp: Mapping[str, Any], checkpoint_dir: str | os.Pa
         dataloader_pin_memory=torch.cuda.is_available(),
         disable_tqdm=True,  # the per-step rows are printed and logged anyway
     )
+
+
+def check_liger_kernel() -> None:
+    """A clear error, before any model loads, when ``use_liger_kernel`` cannot work here."""
+    import importlib.util
+
+    if importlib.util.find_spec("liger_kernel") is None:
+        raise ImportError(
+            "use_liger_kernel: true needs the liger-kernel package (pip install 'algharb[gpu]'); "
+            "set use_liger_kernel: false to train without it"
+        )
+    if not torch.cuda.is_available():
+        raise RuntimeError("use_liger_kernel: true needs a CUDA GPU (Liger's kernels are Triton); none is visible")
 
 
 def model_init_kwargs(hp: Mapping[str, Any]) -> dict[str, Any]:

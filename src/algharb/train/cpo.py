@@ -35,6 +35,7 @@ from algharb.train.common import (
     train_with_resume,
     training_arguments_kwargs,
 )
+from algharb.train.throughput import attach_throughput_log, preference_sequence_lengths
 
 CPO_DEFAULTS: dict[str, Any] = {
     **COMMON_DEFAULTS,
@@ -146,10 +147,12 @@ def run_cpo(
     out_dir: str | os.PathLike,
     checkpoint_dir: str | os.PathLike,
     hparams: Mapping[str, Any] | None = None,
+    throughput_log: str | os.PathLike | None = None,
 ) -> Path:
     """Train a LoRA adapter on ``pairs`` with CPO; save the merged model to ``out_dir``.
 
-    ``out_dir/adapter`` holds the adapter alone. Checkpoints (adapter +
+    ``out_dir/adapter`` holds the adapter alone; ``throughput_log`` gets
+    tokens/s and MFU per step. Checkpoints (adapter +
     optimizer) go to ``checkpoint_dir`` and a rerun resumes from them.
     """
     from datasets import Dataset
@@ -181,5 +184,6 @@ def run_cpo(
         peft_config=lora_config(hp),
         callbacks=[JsonlStepLog(Path(checkpoint_dir) / LOG_NAME)],
     )
+    attach_throughput_log(trainer, throughput_log, hp["peak_tflops"], preference_sequence_lengths)
     train_with_resume(trainer, checkpoint_dir)
     return save_merged_model(trainer, model_dir, out_dir, checkpoint_dir, hp["merged_dtype"])

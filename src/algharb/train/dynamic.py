@@ -79,6 +79,7 @@ from algharb.train.losses import (
     sequence_logprobs,
     total_reward,
 )
+from algharb.train.throughput import attach_throughput_log
 
 logger = logging.getLogger(__name__)
 
@@ -315,6 +316,7 @@ def run_dynamic(
     out_dir: str | os.PathLike,
     checkpoint_dir: str | os.PathLike,
     hparams: Mapping[str, Any] | None = None,
+    throughput_log: str | os.PathLike | None = None,
 ) -> Path:
     """Dynamic multi-reward optimisation of ``model_dir`` on candidate pools; merged model to ``out_dir``.
 
@@ -322,7 +324,7 @@ def run_dynamic(
     candidates: [{text, origin, qe}]}). ``out_dir/adapter`` holds the LoRA
     adapter; ``out_dir/train_log.jsonl`` has per step: loss (total), lr, w,
     r_qe_mean, r_self_mean, chosen/rejected_qe_mean, preference_loss,
-    nll_loss, kl_loss.
+    nll_loss, kl_loss. ``throughput_log`` gets the seconds per step.
     """
     from transformers import TrainingArguments
 
@@ -345,5 +347,6 @@ def run_dynamic(
         callbacks=[JsonlStepLog(Path(checkpoint_dir) / LOG_NAME)],
         settings={key: hp[key] for key in LOSS_SETTINGS},
     )
+    attach_throughput_log(trainer, throughput_log, hp["peak_tflops"], None)
     train_with_resume(trainer, checkpoint_dir)
     return save_merged_model(trainer, model_dir, out_dir, checkpoint_dir, hp["merged_dtype"])

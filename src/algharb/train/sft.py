@@ -33,12 +33,18 @@ from algharb.train.common import (
     train_with_resume,
     training_arguments_kwargs,
 )
+from algharb.train.throughput import attach_throughput_log
 
 SFT_DEFAULTS: dict[str, Any] = {
     **COMMON_DEFAULTS,
     "learning_rate": 2e-5,  # step 1 of the paper; step 2 uses 1e-5
+    # Packing (BFD) fills rows of max_length tokens with whole examples and no
+    # padding; each example attends only within itself (position_ids restart
+    # per example: varlen flash attention, or a block-diagonal mask with
+    # SDPA). Without packing, group_by_length batches similar lengths.
     "packing": False,
     "packing_strategy": "bfd",
+    "group_by_length": False,
 }
 
 ROW_KEYS = ("src", "tgt", "src_lang", "tgt_lang")
@@ -63,22 +69,20 @@ def sft_examples(rows: Iterable[Mapping[str, Any]], seed: int) -> list[dict[str,
     return examples
 
 
-def run_sft(
+def build_sft_trainer(
     model_dir: str | os.PathLike,
     rows: Iterable[Mapping[str, Any]],
-    out_dir: str | os.PathLike,
     checkpoint_dir: str | os.PathLike,
     hparams: Mapping[str, Any] | None = None,
-) -> Path:
-    """Fine-tune ``model_dir`` on ``rows`` ({src, tgt, src_lang, tgt_lang}); save to ``out_dir``.
-
-    Checkpoints every ``save_steps`` into ``checkpoint_dir`` and resumes from
-    the newest one when rerun. Returns ``out_dir``.
-    """
+    throughput_log: str | os.PathLike | None = None,
+):
+    """TRL's ``SFTTrainer`` for ``rows`` ({src, tgt, src_lang, tgt_lang}), checkpointing into ``checkpoint_dir``."""
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
     hp = resolve_hparams("sft", SFT_DEFAULTS, hparams)
+    if hp["packing"] and hp["group_by_length"]:
+        raise ValueError("sft: packing and group_by_length exclude each other (packed rows are all max_length long)")
     set_threads(hp["threads"])
     model_dir = check_model_dir(model_dir)
     examples = sft_examples(rows, hp["seed"])
@@ -89,6 +93,7 @@ def run_sft(
         max_length=hp["max_length"],
         packing=hp["packing"],
         packing_strategy=hp["packing_strategy"],
+        group_by_length=hp["group_by_length"],
         completion_only_loss=True,
         eos_token=tokenizer.eos_token,
         model_init_kwargs=model_init_kwargs(hp),
@@ -100,5 +105,24 @@ def run_sft(
         processing_class=tokenizer,
         callbacks=[JsonlStepLog(Path(checkpoint_dir) / LOG_NAME)],
     )
+    attach_throughput_log(trainer, throughput_log, hp["peak_tflops"])
+    return trainer
+
+
+def run_sft(
+    model_dir: str | os.PathLike,
+    rows: Iterable[Mapping[str, Any]],
+    out_dir: str | os.PathLike,
+    checkpoint_dir: str | os.PathLike,
+    hparams: Mapping[str, Any] | None = None,
+    throughput_log: str | os.PathLike | None = None,
+) -> Path:
+    """Fine-tune ``model_dir`` on ``rows`` ({src, tgt, src_lang, tgt_lang}); save to ``out_dir``.
+
+    Checkpoints every ``save_steps`` into ``checkpoint_dir`` and resumes from
+    the newest one when rerun. With ``throughput_log``, tokens/s and MFU per
+    step are written there (:mod:`algharb.train.throughput`). Returns ``out_dir``.
+    """
+    trainer = build_sft_trainer(model_dir, rows, checkpoint_dir, hparams, throughput_log)
     train_with_resume(trainer, checkpoint_dir)
     return save_trained_model(trainer, out_dir, checkpoint_dir)
