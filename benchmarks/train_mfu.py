@@ -131,7 +131,7 @@ def plain_loop(model_dir: Path, batch: int, seq_len: int, steps: int, warmup: in
         seconds = clock() - started
         flops = training_flops(shape, batch * seq_len, batch * seq_len**2)
         rows.append({"step": step, "seconds": seconds, "tokens": batch * seq_len, "tflops_per_s": flops / seconds / 1e12})
-    result = summarise(rows, warmup, shape, peak_flops())
+    result = {**summarise(rows, warmup, peak_flops()), "matmul_params": shape.matmul_params}
     result["peak_memory_gb"] = peak_memory_gb()
     del model, optimizer, ids
     release_memory()
@@ -168,7 +168,7 @@ def algharb_sft(model_dir: Path, rows: list[dict], work: Path, name: str, hparam
     trainer = build_sft_trainer(model_dir, rows, work / name, hparams, throughput_log=work / f"{name}.jsonl")
     trainer.train()
     steps = read_jsonl(work / f"{name}.jsonl")
-    result = summarise(steps, warmup, ModelShape.of(trainer.model), peak_flops())
+    result = summarise(steps, warmup, peak_flops())
     result["peak_memory_gb"] = peak_memory_gb()
     result["settings"] = {key: hparams[key] for key in ("packing", "group_by_length", "use_liger_kernel",
                                                          "attn_implementation", "max_length", "per_device_batch_size")
@@ -200,11 +200,10 @@ def preference_runs(model_dir: Path, rows: list[dict], work: Path, base: dict, s
         started = clock()
         run(model_dir, data, work / f"{name}_out", work / name, hparams, throughput_log=work / f"{name}.jsonl")
         results[name] = {
-            **summarise(read_jsonl(work / f"{name}.jsonl"), 1, ModelShape(1, 1, 1, 1), None),
+            **summarise(read_jsonl(work / f"{name}.jsonl"), 1, None),
             "wall_s_with_load_and_merge": round(clock() - started, 1),
             "peak_memory_gb": peak_memory_gb(),
         }
-        results[name].pop("matmul_params")
         release_memory()
     return results
 

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
-from .io import atomic_write, read_jsonl
+from .io import atomic_write, read_jsonl, write_jsonl
 from .models import model_reference
 from .prompts import render_prompt, translation_messages
 
@@ -527,12 +527,8 @@ class ChunkStore:
     def write(self, index: int, chunk: list[str], outputs: list[list[str]]) -> None:
         self.checked(outputs, len(chunk))
         header = {"fingerprint": chunk_fingerprint(self.settings, chunk), "chunk": index, "settings": self.settings}
-        # Temporary file then rename (atomic_write): a killed job never leaves a chunk that reads as finished.
-        with atomic_write(self.path(index)) as handle:
-            for row in [header, *({"src": s, "outputs": o} for s, o in zip(chunk, outputs))]:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        # Temporary file then rename: a killed job never leaves a chunk that reads as finished.
+        write_jsonl(self.path(index), [header, *({"src": s, "outputs": o} for s, o in zip(chunk, outputs))])
 
     def checked(self, outputs: list[list[str]], count: int) -> list[list[str]]:
         """``outputs`` if they hold ``n`` strings for each of ``count`` sources, else ValueError."""

@@ -66,7 +66,7 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "attn_implementation": None,  # None: the model's default (sdpa)
     "eos_token": "<|im_end|>",  # the chat template's end of turn; generation stops there
     "threads": 1,  # torch CPU threads; None leaves torch's default
-    # Speed (see README "Training throughput"); none changes what is learned.
+    # Speed (README "Training"); none changes what is learned.
     "use_liger_kernel": False,  # Liger's Triton kernels (RMSNorm, SwiGLU, RoPE); needs a GPU and liger-kernel
     "torch_compile": False,
     "peak_tflops": None,  # accelerator peak for MFU in the throughput log; None: looked up by GPU name

@@ -32,6 +32,8 @@ from typing import Any, Callable, Mapping
 import torch
 from transformers import TrainerCallback
 
+from algharb.io import write_json
+
 logger = logging.getLogger(__name__)
 
 # Dense bf16 tensor-core peak in FLOP/s, by a substring of torch.cuda.get_device_name().
@@ -189,12 +191,12 @@ class ThroughputLog(TrainerCallback):
 
     def on_train_end(self, args, state, control, **kwargs):
         if state.is_world_process_zero and self.rows:
-            summary = summarise(self.rows, self.warmup_steps, self.shape, self.peak)
-            self.path.with_suffix(".summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            summary = {**summarise(self.rows, self.warmup_steps, self.peak), "matmul_params": self.shape.matmul_params}
+            write_json(self.path.with_suffix(".summary.json"), summary)
             logger.info("throughput: %s", summary)
 
 
-def summarise(rows: list[Mapping[str, Any]], warmup_steps: int, shape: ModelShape, peak: float | None) -> dict:
+def summarise(rows: list[Mapping[str, Any]], warmup_steps: int, peak: float | None) -> dict:
     """Tokens/s and MFU over the steps after ``warmup_steps`` (all steps when there are no more)."""
     timed = list(rows[warmup_steps:]) or list(rows)
     seconds = sum(row["seconds"] for row in timed)
@@ -210,7 +212,6 @@ def summarise(rows: list[Mapping[str, Any]], warmup_steps: int, shape: ModelShap
         "tokens_per_s": round(tokens / seconds, 2) if counted else None,
         "mfu": round(flops / seconds / peak, 5) if counted and peak else None,
         "peak_tflops": peak / 1e12 if peak else None,
-        "matmul_params": shape.matmul_params,
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
     }
 
