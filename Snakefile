@@ -4,7 +4,7 @@
 
 from snakemake.utils import min_version
 
-from algharb.workflow import pin_hash_seed
+from algharb.jobs import pin_hash_seed
 
 min_version("9.0")
 

@@ -1,4 +1,4 @@
-# Cleaning (seed 000 §2.2 step 1), sharded so that each filter runs as many
+# Cleaning (Marco-MT-Algharb, WMT25, §2.2 step 1), sharded so that each filter runs as many
 # small jobs: the raw corpus is cut into shards of clean.shard_size lines;
 # each shard is normalised and rule/LID-filtered on its own; duplicates and
 # the QE quantile are decided over all shards together from small summaries;

@@ -1,4 +1,4 @@
-# Decoding (seed 000 §2.4): greedy output of the SFT and RL models for the
+# Decoding (Marco-MT-Algharb, WMT25, §2.4): greedy output of the SFT and RL models for the
 # baseline rows, and hybrid MBR + word-alignment selection over N samples.
 
 

@@ -1,4 +1,4 @@
-# Distillation (seed 000 §2.2 step 2): the teacher re-translates the sources of
+# Distillation (Marco-MT-Algharb, WMT25, §2.2 step 2): the teacher re-translates the sources of
 # the pairs the cleaning stage rejected; its outputs pass the rule filters again.
 
 

@@ -1,4 +1,4 @@
-# Evaluation (seed 000 §3): every system on every test set, then the ablation
+# Evaluation (Marco-MT-Algharb, WMT25, §3): every system on every test set, then the ablation
 # table (Table 2 of the paper) and the plots of the report.
 
 

@@ -1,4 +1,4 @@
-# Two-step RL (seed 000 §2.3): candidate pools (SFT samples + the teacher's
+# Two-step RL (Marco-MT-Algharb, WMT25, §2.3): candidate pools (SFT samples + the teacher's
 # translation) scored by the QE model feed CPO, then dynamic multi-reward
 # optimisation on the same sources.
 

@@ -1,4 +1,4 @@
-# Two-step SFT (seed 000 §2.2): step 1 on the cleaned data of all directions in
+# Two-step SFT (Marco-MT-Algharb, WMT25, §2.2): step 1 on the cleaned data of all directions in
 # one multilingual run, step 2 continues on the teacher-distilled data.
 
 

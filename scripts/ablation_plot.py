@@ -3,8 +3,8 @@
 import pandas as pd
 
 from algharb.report.plots import metric_bars
-from algharb.workflow import snakemake_step
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     scores = pd.read_csv(snakemake.input[0], sep="\t")
     metric_bars(scores, snakemake.params.metrics, snakemake.output[0])

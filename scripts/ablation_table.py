@@ -1,10 +1,10 @@
 """The ablation table (Table 2 of the paper) and the long table of all metrics."""
 
-from algharb.pipeline.evaluate import ablation_table, collect_scores
+from algharb.steps.evaluate import ablation_table, collect_scores
 from algharb.report.tables import write_table
-from algharb.workflow import snakemake_step
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     scores = collect_scores(snakemake.input)
     table = ablation_table(scores, snakemake.params.primary, snakemake.params.systems, snakemake.params.pairs)
     write_table(

@@ -1,9 +1,9 @@
 """N sampled candidates per test sentence for hybrid MBR decoding."""
 
-from algharb.pipeline.decode import candidates_file
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.decode import candidates_file
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     candidates_file(
         model=snakemake.params.model,
         src_path=snakemake.input.src,

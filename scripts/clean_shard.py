@@ -1,9 +1,9 @@
 """Normalisation, rule filters and language ID of one shard; dedup keys of its kept pairs."""
 
-from algharb.pipeline.data import clean_shard_step
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.data import clean_shard_step
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     clean_shard_step(
         shard_path=snakemake.input.shard,
         out_decisions=snakemake.output.decisions,

@@ -1,9 +1,9 @@
 """Preference pairs for CPO from the QE-scored candidate pools."""
 
-from algharb.pipeline.train import cpo_pairs_step
-from algharb.workflow import snakemake_step
+from algharb.steps.train import cpo_pairs_step
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     cpo_pairs_step(
         pool_paths=snakemake.input,
         pairs_path=snakemake.output.pairs,

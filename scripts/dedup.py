@@ -1,7 +1,7 @@
 """Exact and near-duplicate removal over all shards of one direction."""
 
-from algharb.pipeline.data import dedup_step
-from algharb.workflow import snakemake_step
+from algharb.steps.data import dedup_step
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     dedup_step(key_paths=list(snakemake.input), out_path=snakemake.output[0])

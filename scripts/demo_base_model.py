@@ -1,9 +1,9 @@
 """Initialise the demo's tiny Qwen3 base model."""
 
-from algharb.pipeline.demo import build_base_model
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.demo import build_base_model
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     build_base_model(
         snakemake.input.tokenizer,
         snakemake.output[0],

@@ -1,9 +1,9 @@
 """Train one COMET stand-in (CometKiwi, COMET-22 or XCOMET) with unbabel-comet."""
 
-from algharb.pipeline.demo import train_comet_standin
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.demo import train_comet_standin
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     train_comet_standin(
         kind=snakemake.params.kind,
         encoder_dir=snakemake.input.encoder,

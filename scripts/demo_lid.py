@@ -1,9 +1,9 @@
 """Train the demo's fastText language identifier."""
 
-from algharb.pipeline.demo import train_lid_model
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.demo import train_lid_model
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     train_lid_model(
         snakemake.input.train,
         snakemake.input.valid,

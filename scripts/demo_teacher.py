@@ -1,9 +1,9 @@
 """Train the demo's teacher (the stand-in for DeepSeek-V3)."""
 
-from algharb.pipeline.demo import train_teacher
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.demo import train_teacher
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     train_teacher(
         base_dir=snakemake.input.base,
         files=list(snakemake.input.data),

@@ -1,7 +1,7 @@
 """Train the demo's byte-level BPE tokenizer (with its chat template)."""
 
-from algharb.pipeline.demo import build_tokenizer
-from algharb.workflow import snakemake_step
+from algharb.steps.demo import build_tokenizer
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     build_tokenizer(snakemake.input, snakemake.output[0], snakemake.params.vocab_size)

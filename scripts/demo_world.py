@@ -1,9 +1,9 @@
 """Generate the demo world: toy languages, oracle references, noisy corpora, labels."""
 
-from algharb.pipeline.demo import build_world
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.demo import build_world
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     build_world(
         world=params_json(snakemake.params.world),
         pairs=snakemake.params.pairs,

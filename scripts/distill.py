@@ -1,9 +1,9 @@
 """Teacher re-translation of the rejected pairs' sources."""
 
-from algharb.pipeline.distill import distill_file
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.distill import distill_file
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     distill_file(
         rejected_path=snakemake.input.rejected,
         out_path=snakemake.output.distilled,

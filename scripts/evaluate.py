@@ -1,9 +1,9 @@
 """Score one system's output on one test set."""
 
-from algharb.pipeline.evaluate import evaluate_file
-from algharb.workflow import snakemake_step
+from algharb.steps.evaluate import evaluate_file
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     evaluate_file(
         src_path=snakemake.input.src,
         ref_path=snakemake.input.tgt,

@@ -1,8 +1,8 @@
 """Download one direction's training corpus with mtdata."""
 
-from algharb.pipeline.fetch import fetch_mtdata
-from algharb.workflow import snakemake_step
+from algharb.steps.fetch import fetch_mtdata
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     recipe = snakemake.params.recipe
     fetch_mtdata(recipe["langs"], recipe["datasets"], snakemake.output.src, snakemake.output.tgt)

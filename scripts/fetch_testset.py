@@ -1,9 +1,9 @@
 """Download one direction's WMT test set (JSONL release)."""
 
-from algharb.pipeline.fetch import fetch_wmt_jsonl
-from algharb.workflow import snakemake_step
+from algharb.steps.fetch import fetch_wmt_jsonl
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     recipe = snakemake.params.recipe
     fetch_wmt_jsonl(
         recipe["url"],

@@ -1,9 +1,9 @@
 """Demo only: how well cleaning separated the injected noise from clean pairs."""
 
-from algharb.pipeline.data import filter_quality_file
-from algharb.workflow import snakemake_step
+from algharb.steps.data import filter_quality_file
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     filter_quality_file(
         decision_paths=snakemake.input.decisions,
         label_paths=snakemake.input.labels,

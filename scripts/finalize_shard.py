@@ -1,9 +1,9 @@
 """One shard's final decisions (rules, duplicates, QE) and its kept/rejected files."""
 
-from algharb.pipeline.data import finalize_shard_step
-from algharb.workflow import snakemake_step
+from algharb.steps.data import finalize_shard_step
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     finalize_shard_step(
         decisions_path=snakemake.input.decisions,
         out_kept_src=snakemake.output.kept_src,

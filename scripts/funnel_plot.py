@@ -3,9 +3,9 @@
 import pandas as pd
 
 from algharb.report.plots import funnel_bars
-from algharb.workflow import snakemake_step
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     funnels = {
         pair: pd.read_csv(path, sep="\t")
         for pair, path in zip(snakemake.params.pairs, snakemake.input)

@@ -1,9 +1,9 @@
 """Utility matrices (MBR) and alignment scores for every candidate pool."""
 
-from algharb.pipeline.decode import hybrid_scores_file
-from algharb.workflow import snakemake_step
+from algharb.steps.decode import hybrid_scores_file
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     hybrid_scores_file(
         candidates_path=snakemake.input.candidates,
         out_path=snakemake.output[0],

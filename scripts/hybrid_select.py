@@ -1,9 +1,9 @@
 """Select one candidate per source with S_MBR + λ·S_align."""
 
-from algharb.pipeline.decode import hybrid_select_file
-from algharb.workflow import snakemake_step
+from algharb.steps.decode import hybrid_select_file
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     hybrid_select_file(
         scores_path=snakemake.input[0],
         hyp_path=snakemake.output.hyp,

@@ -1,9 +1,9 @@
 """λ sweep of hybrid MBR from the saved score matrices (no model call)."""
 
-from algharb.pipeline.decode import lambda_sweep_file
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.decode import lambda_sweep_file
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     lambda_sweep_file(
         score_paths=snakemake.input.scores,
         reference_paths=snakemake.input.references,

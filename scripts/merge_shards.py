@@ -1,9 +1,9 @@
 """Gather the shards of one direction: decisions, clean/rejected pairs and the funnel."""
 
-from algharb.pipeline.data import merge_shards_step
-from algharb.workflow import snakemake_step
+from algharb.steps.data import merge_shards_step
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     merge_shards_step(
         decision_paths=list(snakemake.input),
         src_lang=snakemake.params.src_lang,

@@ -1,9 +1,9 @@
 """A dev/test set given as SGML, XML, JSONL, TSV or compressed text, as two plain line-aligned files."""
 
-from algharb.pipeline.data import prepare_split_step
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.data import prepare_split_step
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     prepare_split_step(
         spec=params_json(snakemake.params.spec),
         out_src=snakemake.output.src,

@@ -1,9 +1,9 @@
 """The QE threshold or quantile over all shards of one direction."""
 
-from algharb.pipeline.data import qe_cutoff_step
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.data import qe_cutoff_step
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     qe_cutoff_step(
         score_paths=list(snakemake.input),
         out_path=snakemake.output[0],

@@ -1,9 +1,9 @@
 """Candidate pool per RL source: policy samples plus the teacher's translation."""
 
-from algharb.pipeline.rl import build_pool
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.rl import build_pool
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     build_pool(
         sources_path=snakemake.input.sources,
         out_path=snakemake.output[0],

@@ -1,9 +1,9 @@
 """QE score for every candidate of the RL pools."""
 
-from algharb.pipeline.rl import score_pool
-from algharb.workflow import snakemake_step
+from algharb.steps.rl import score_pool
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     score_pool(
         pool_path=snakemake.input.pool,
         out_path=snakemake.output[0],

@@ -1,9 +1,9 @@
 """Sample the RL source sentences of one source language."""
 
-from algharb.pipeline.rl import sample_rl_sources
-from algharb.workflow import snakemake_step
+from algharb.steps.rl import sample_rl_sources
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     sample_rl_sources(
         in_path=snakemake.input[0],
         out_path=snakemake.output[0],

@@ -1,9 +1,9 @@
 """QE scores (CometKiwi) of one shard's pairs that passed the rule filters and dedup."""
 
-from algharb.pipeline.data import qe_scores_file
-from algharb.workflow import snakemake_step
+from algharb.steps.data import qe_scores_file
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     qe_scores_file(
         decisions_path=snakemake.input.decisions,
         out_path=snakemake.output.scores,

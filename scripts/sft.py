@@ -1,9 +1,9 @@
 """One SFT step (step 1 on clean data, step 2 on distilled data)."""
 
-from algharb.pipeline.train import run_training_step
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.train import run_training_step
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     # One process, or one per GPU inside a multi-GPU Slurm allocation (srun + torchrun).
     run_training_step(
         "sft",

@@ -1,9 +1,9 @@
 """Cut one direction's raw corpus into shards of clean.shard_size lines."""
 
-from algharb.pipeline.data import shard_corpus_step
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.data import shard_corpus_step
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     shard_corpus_step(
         spec=params_json(snakemake.params.spec),
         out_dir=snakemake.output[0],

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from algharb.io import read_jsonl
 from algharb.report.plots import training_curves
-from algharb.workflow import snakemake_step
+from algharb.jobs import job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     logs = {
         stage: read_jsonl(Path(model_dir) / "train_log.jsonl")
         for stage, model_dir in zip(snakemake.params.stages, snakemake.input)

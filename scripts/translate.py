@@ -1,9 +1,9 @@
 """Greedy (baseline) translation of a test set."""
 
-from algharb.pipeline.decode import translate_file
-from algharb.workflow import params_json, snakemake_step
+from algharb.steps.decode import translate_file
+from algharb.jobs import params_json, job_context
 
-with snakemake_step(snakemake):
+with job_context(snakemake):
     translate_file(
         model=snakemake.params.model,
         src_path=snakemake.input.src,

@@ -239,7 +239,7 @@ def test_unsupported_model_classes_raise_a_clear_error(encoder_dir):
 
 def test_the_decoding_step_uses_the_factorised_utility(model_dir, scorer, pairs, tmp_path):
     from algharb.io import read_jsonl, write_jsonl
-    from algharb.pipeline.decode import hybrid_scores_file
+    from algharb.steps.decode import hybrid_scores_file
 
     sources, lists = candidate_sets(pairs, seed=5)
     write_jsonl(tmp_path / "c.jsonl", [{"id": i, "src": s, "candidates": c} for i, (s, c) in

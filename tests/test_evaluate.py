@@ -3,7 +3,7 @@ import pytest
 
 from algharb.io import write_lines
 from algharb.metrics.sacre import corpus_score, sentence_scores
-from algharb.pipeline.evaluate import ablation_table, collect_scores, evaluate_file
+from algharb.steps.evaluate import ablation_table, collect_scores, evaluate_file
 from algharb.report.tables import write_table
 
 

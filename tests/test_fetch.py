@@ -1,4 +1,4 @@
-"""Tests for algharb.pipeline.fetch (no network: file:// URLs and a stand-in for mtdata)."""
+"""Tests for algharb.steps.fetch (no network: file:// URLs and a stand-in for mtdata)."""
 
 import json
 import logging
@@ -8,8 +8,8 @@ import pytest
 
 from algharb.data import ingest
 from algharb.io import read_lines
-from algharb.pipeline import fetch
-from algharb.pipeline.fetch import fetch_mtdata, fetch_wmt_jsonl, read_wmt_jsonl
+from algharb.steps import fetch
+from algharb.steps.fetch import fetch_mtdata, fetch_wmt_jsonl, read_wmt_jsonl
 
 JSONL = Path(__file__).parent / "data" / "ingest" / "wmt25.jsonl"
 

@@ -11,7 +11,7 @@ from algharb.data.ingest import RawPair
 from algharb.data.shards import load_line_reasons, read_manifest, read_shard, save_line_reasons, shard_ids
 from algharb.data.shards import write_shards
 from algharb.io import read_jsonl
-from algharb.pipeline import data as steps
+from algharb.steps import data as steps
 
 
 def raw_pairs(n, invalid=()):

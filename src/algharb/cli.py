@@ -45,7 +45,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_translate(args) -> int:
-    from .pipeline.decode import translate_file
+    from .steps.decode import translate_file
 
     src, tgt = split_pair(args.pair)
     n = translate_file(_model_spec(args.model, args.backend), args.src, args.out, src, tgt,
@@ -55,7 +55,7 @@ def cmd_translate(args) -> int:
 
 
 def cmd_candidates(args) -> int:
-    from .pipeline.decode import candidates_file
+    from .steps.decode import candidates_file
 
     src, tgt = split_pair(args.pair)
     n = candidates_file(_model_spec(args.model, args.backend), args.src, args.out, src, tgt, args.n,
@@ -69,7 +69,7 @@ def cmd_mbr(args) -> int:
     import tempfile
     from pathlib import Path
 
-    from .pipeline.decode import hybrid_scores_file, hybrid_select_file
+    from .steps.decode import hybrid_scores_file, hybrid_select_file
 
     utility, model = (args.utility.split(":", 1) + [None])[:2]
     utility_model = _model_spec(model) if model else None
@@ -90,7 +90,7 @@ def cmd_mbr(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .pipeline.evaluate import evaluate_file
+    from .steps.evaluate import evaluate_file
 
     model = _model_spec(args.comet_model) if args.comet_model else None
     result = evaluate_file(args.src, args.ref, args.hyp, args.out, args.metrics, args.tgt_lang,
@@ -127,7 +127,7 @@ def _short(value) -> str:
 
 
 def cmd_world(args) -> int:
-    from .pipeline.demo import build_world
+    from .steps.demo import build_world
 
     world = _load_yaml(args.config) if args.config else {}
     summary = build_world(world, args.pairs, args.seed, args.out)
@@ -139,8 +139,8 @@ def cmd_clean(args) -> int:
     """Clean one parallel corpus (one shard) by hand: rule filters, LID, dedup, QE."""
     from pathlib import Path
 
-    from .pipeline.data import clean_corpus, load_lid
-    from .pipeline.common import comet_scorer
+    from .steps.data import clean_corpus, load_lid
+    from .steps.common import comet_scorer
 
     if bool(args.tsv) == bool(args.src or args.tgt) or bool(args.src) != bool(args.tgt):
         raise SystemExit("give either --src and --tgt (two line-aligned files) or --tsv (one file)")
@@ -162,7 +162,7 @@ def cmd_clean(args) -> int:
 
 
 def cmd_sft(args) -> int:
-    from .pipeline.train import sft_step
+    from .steps.train import sft_step
 
     sft_step(_model_spec(args.model), args.data, args.out, args.checkpoint_dir, _load_yaml(args.hparams),
              args.seed, threads=args.threads)

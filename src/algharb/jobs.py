@@ -1,7 +1,7 @@
 """Glue between Snakemake's ``script:`` directive and the package.
 
-Scripts stay a few lines long: they open :func:`snakemake_step` and call one
-function of :mod:`algharb.pipeline` with the rule's inputs, outputs and params.
+Scripts stay a few lines long: they open :func:`job_context` and call one
+function of :mod:`algharb.steps` with the rule's inputs, outputs and params.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def snakemake_step(snakemake):
+def job_context(snakemake):
     """Send all output to the rule's log, pin thread counts, configure logging."""
     log_path = Path(snakemake.log[0])
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,7 @@ def run_training_step(name: str, **kwargs):
     call = Path(kwargs["checkpoint_dir"]) / f"{name}_call.json"
     call.parent.mkdir(parents=True, exist_ok=True)
     write_json(call, {key: _jsonable(value) for key, value in kwargs.items()})
-    command = launch_command("algharb.pipeline.train", [name, str(call)])
+    command = launch_command("algharb.steps.train", [name, str(call)])
     log.info("%s on %d workers: %s", name, workers, " ".join(command))
     subprocess.run(command, check=True)
     return None
@@ -107,7 +107,7 @@ def _jsonable(value):
 
 
 def main(argv=None) -> int:
-    """Worker entry point: ``python -m algharb.pipeline.train STEP CALL.json`` (one per GPU)."""
+    """Worker entry point: ``python -m algharb.steps.train STEP CALL.json`` (one per GPU)."""
     import json
     import sys
 

@@ -1,6 +1,6 @@
 """Load and validate a workflow configuration before any job runs.
 
-The JSON schema (``config/schema.yaml``) forbids unknown keys everywhere, so a
+The JSON schema (``schema.yaml``, shipped inside this package) forbids unknown keys everywhere, so a
 typo fails at once; this module turns jsonschema's errors into one message
 per problem that names the key (``decode.lambda``) and suggests the closest
 allowed key. Cross-field checks the schema cannot express (every pair has a
@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+from algharb.config.section import ConfigError
+
+SCHEMA_PATH = Path(__file__).with_name("schema.yaml")
 
 # Paths under this prefix are produced by the workflow itself (the demo's
 # stand-ins), so they need not exist before the run.
 GENERATED_PREFIX = "results/"
-
-
-class ConfigError(ValueError):
-    """A configuration problem; the message names the offending key(s)."""
 
 
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
@@ -159,13 +156,3 @@ def _spec_paths_or_none(spec) -> list[str]:
         return spec_paths(spec)
     except ValueError:
         return []
-
-
-def section(config: dict, *keys: str, default: Any = None) -> Any:
-    """Nested lookup ``section(config, 'rl', 'cpo')`` with a default for optional parts."""
-    value: Any = config
-    for key in keys:
-        if not isinstance(value, dict) or key not in value:
-            return default
-        value = value[key]
-    return value

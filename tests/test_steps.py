@@ -7,9 +7,9 @@ import pytest
 
 from algharb.cli import main
 from algharb.io import read_jsonl, read_lines, write_jsonl, write_lines
-from algharb.pipeline.distill import distillable
-from algharb.pipeline.fetch import read_wmt_jsonl
-from algharb.pipeline.rl import sample_rl_sources
+from algharb.steps.distill import distillable
+from algharb.steps.fetch import read_wmt_jsonl
+from algharb.steps.rl import sample_rl_sources
 from algharb.report.plots import funnel_bars, metric_bars
 
 
@@ -78,7 +78,7 @@ def test_cli_reports_errors_without_traceback(tmp_path, capsys):
 
 
 def test_distillation_refilters_teacher_outputs(tmp_path, tiny_model_dir):
-    from algharb.pipeline.distill import distill_file
+    from algharb.steps.distill import distill_file
 
     rejected = [{"line": i + 1, "src": f"alpha beta {w}", "tgt": "x", "reason": reason}
                 for i, (w, reason) in enumerate([("gamma", "qe"), ("delta", "language_id:src"),
@@ -113,7 +113,7 @@ def test_cli_clean_keeps_rejected_pairs_with_reasons(tmp_path, capsys):
 
 
 def test_unknown_alignment_backend_lists_the_choices():
-    from algharb.pipeline.decode import build_aligner
+    from algharb.steps.decode import build_aligner
 
     assert build_aligner({"backend": "none"}) is None
     with pytest.raises(ValueError, match=r"choose one of \['none', 'eflomal', 'wspalign'\]"):
@@ -137,7 +137,7 @@ def test_cli_clean_reads_a_tsv_and_writes_per_shard_files(tmp_path, capsys):
 
 
 def test_prepare_split_writes_plain_files_from_sgm(tmp_path):
-    from algharb.pipeline.data import prepare_split_step
+    from algharb.steps.data import prepare_split_step
 
     for side, lang, segs in (("src", "en", ["Hello &amp; bye", "Two"]), ("ref", "de", ["Hallo &amp; tschüss", "Zwei"])):
         body = "\n".join(f'<seg id="{i}">{text}</seg>' for i, text in enumerate(segs, 1))
@@ -151,7 +151,7 @@ def test_prepare_split_writes_plain_files_from_sgm(tmp_path):
 
 
 def test_training_steps_run_in_process_outside_a_multi_gpu_allocation(monkeypatch):
-    from algharb.pipeline import train
+    from algharb.steps import train
 
     for var in ("SLURM_JOB_ID", "SLURM_JOBID", "ALGHARB_NPROC_PER_NODE"):
         monkeypatch.delenv(var, raising=False)
@@ -165,7 +165,7 @@ def test_training_steps_start_one_worker_per_gpu_inside_slurm(monkeypatch, tmp_p
     import subprocess
     from pathlib import Path
 
-    from algharb.pipeline import train
+    from algharb.steps import train
 
     env = {"SLURM_JOB_ID": "4242", "SLURM_JOB_NODELIST": "gpu[01-02]", "SLURM_NNODES": "2",
            "SLURM_GPUS_ON_NODE": "8", "SLURM_CPUS_ON_NODE": "64"}
@@ -179,7 +179,7 @@ def test_training_steps_start_one_worker_per_gpu_inside_slurm(monkeypatch, tmp_p
     (command,) = commands
     assert command[:2] == ["srun", "--overlap"] and "torch.distributed.run" in command
     assert command[command.index("--nproc_per_node") + 1] == "8" and command[-3:] == [
-        "algharb.pipeline.train", "sft", str(tmp_path / "ck" / "sft_call.json")]
+        "algharb.steps.train", "sft", str(tmp_path / "ck" / "sft_call.json")]
     seen = []
     monkeypatch.setitem(train.TRAINING_STEPS, "sft", lambda **kwargs: seen.append(kwargs))
     assert train.main(["sft", str(tmp_path / "ck" / "sft_call.json")]) == 0
@@ -192,7 +192,7 @@ def test_jobs_get_a_hash_seed_from_the_config(monkeypatch):
     import subprocess
     import sys
 
-    from algharb.workflow import pin_hash_seed
+    from algharb.jobs import pin_hash_seed
 
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
     pin_hash_seed(1234)
@@ -202,7 +202,7 @@ def test_jobs_get_a_hash_seed_from_the_config(monkeypatch):
 
 
 def test_candidates_of_a_killed_job_resume_byte_identical(tmp_path, fake_generation):
-    from algharb.pipeline.decode import candidates_file
+    from algharb.steps.decode import candidates_file
 
     write_lines(tmp_path / "test.src", [f"sentence {i}" for i in range(7)])
     model = {"hub": "fake/policy", "backend": "vllm"}
@@ -226,7 +226,7 @@ def test_candidates_of_a_killed_job_resume_byte_identical(tmp_path, fake_generat
 
 
 def test_rl_pool_keeps_policy_and_teacher_chunks_apart(tmp_path, fake_generation):
-    from algharb.pipeline.rl import build_pool
+    from algharb.steps.rl import build_pool
 
     write_lines(tmp_path / "sources.txt", [f"sentence {i}" for i in range(5)])
     pool = {"samples": 2, "sampling": {"temperature": 0.7}, "chunk_size": 2}
@@ -250,7 +250,7 @@ def test_rl_pool_keeps_policy_and_teacher_chunks_apart(tmp_path, fake_generation
 
 
 def test_distillation_resumes_from_its_chunks(tmp_path, fake_generation):
-    from algharb.pipeline.distill import distill_file
+    from algharb.steps.distill import distill_file
 
     write_jsonl(tmp_path / "rejected.jsonl", [{"line": i, "src": f"source {i}", "tgt": "x", "reason": "qe"}
                                               for i in range(5)])

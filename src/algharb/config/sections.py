@@ -1,0 +1,152 @@
+"""The whole workflow config as typed sections, parsed once (``WorkflowConfig.parse``).
+
+Stage sections live beside the code that uses them (``algharb.data.config``,
+``algharb.train.config``, ``algharb.decode.config``); this module composes
+them and holds the small sections that belong to no single stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from algharb.config.section import Section, option
+from algharb.data.config import CleanConfig
+from algharb.decode.config import AlignConfig, CandidatesConfig, MBRConfig
+from algharb.train.config import CPOConfig, DynamicConfig, SFTConfig
+
+
+@dataclass(frozen=True)
+class DistillConfig(Section):
+    max_pairs_per_direction: int = option(800_000, "rejected sources re-translated per direction")
+    refilter: bool = option(True, "teacher outputs pass the clean section's rule filters and LID again")
+    sampling: dict = option(help="teacher's sampling settings (algharb.generation.Sampling)", factory=dict)
+    chunk_size: int = option(10_000, "sources per resumable chunk in results/cache/distill")
+
+
+@dataclass(frozen=True)
+class SFTSteps(Section):
+    step1: SFTConfig = option(help="SFT step 1 on the cleaned data of all directions", factory=SFTConfig)
+    step2: SFTConfig = option(help="SFT step 2 on the distilled data", factory=SFTConfig)
+
+
+@dataclass(frozen=True)
+class PoolConfig(Section):
+    samples: int = option(8, "policy samples per RL source")
+    include_teacher: bool = option(True, "add the teacher's translation to each pool")
+    sampling: dict = option(help="policy's sampling settings (algharb.generation.Sampling)", factory=dict)
+    chunk_size: int = option(10_000, "sources per resumable chunk in results/cache/rl_pool")
+
+
+@dataclass(frozen=True)
+class RLConfig(Section):
+    sources_per_language: int = option(15_000, "RL source sentences sampled per source language")
+    pool: PoolConfig = option(help="candidate pools scored by QE", factory=PoolConfig)
+    cpo: CPOConfig = option(help="CPO with LoRA", factory=CPOConfig)
+    dynamic: DynamicConfig = option(help="dynamic multi-reward optimisation with LoRA", factory=DynamicConfig)
+
+
+@dataclass(frozen=True)
+class DecodeConfig(Section):
+    baseline_sampling: dict = option(help="sampling of the greedy baseline rows", factory=dict)
+    backend: str = option("transformers", "generation backend of the policy's own decoding (registry name)")
+    candidates: CandidatesConfig = option(help="the N sampled candidates", factory=CandidatesConfig)
+    mbr: MBRConfig = option(help="the MBR utility", factory=MBRConfig)
+    align: AlignConfig = option(help="the word-alignment score", factory=AlignConfig)
+    lambda_: float = option(0.5, "λ of S_MBR + λ·S_align", key="lambda")
+    lambda_sweep: list = option(help="λ values re-selected from saved scores for the sweep table",
+                                factory=lambda: [0, 0.25, 0.5, 1, 2])
+
+
+@dataclass(frozen=True)
+class EvaluateConfig(Section):
+    primary: str = option("xcomet", "metric of the ablation table (one of `metrics`)")
+    metrics: list = option(help="evaluation metrics by registry name", factory=lambda: ["xcomet", "chrf", "bleu"])
+    comet_batch_size: int = option(64, "segments per COMET batch")
+    external: dict = option(help="system name → {pair → hypothesis file}: extra ablation rows", factory=dict)
+
+
+@dataclass(frozen=True)
+class ResourcesConfig(Section):
+    threads: int = option(1, "CPU threads per job (torch, BLAS)")
+
+
+@dataclass(frozen=True)
+class DemoTokenizerConfig(Section):
+    vocab_size: int = option(1500, "byte-level BPE vocabulary size")
+
+
+@dataclass(frozen=True)
+class DemoBaseModelConfig(Section):
+    hidden_size: int = option(128, "tiny Qwen3 hidden size")
+    num_layers: int = option(2, "tiny Qwen3 layers")
+
+
+@dataclass(frozen=True)
+class DemoTeacherConfig(Section):
+    max_steps: int = option(1500, "teacher stand-in's SFT steps")
+    learning_rate: float = option(3e-3, "teacher stand-in's learning rate")
+    batch_size: int = option(32, "teacher stand-in's batch size")
+
+
+@dataclass(frozen=True)
+class DemoLidConfig(Section):
+    dim: int = option(16, "fastText dimension")
+    epoch: int = option(25, "fastText epochs")
+    # fastText diverges (NaN) on perfectly separable toy data above 0.05.
+    lr: float = option(0.05, "fastText learning rate (≤ 0.05)")
+
+
+@dataclass(frozen=True)
+class DemoCometConfig(Section):
+    n_examples: int = option(20_000, "graded corruptions the stand-ins train on")
+    max_epochs: int = option(100, "epoch cap")
+    max_steps: int | None = option(None, "step budget; None: per kind (qe 1200, ref 800)")
+
+
+@dataclass(frozen=True)
+class DemoConfig(Section):
+    world: dict = option(help="the toy world's settings (checked by algharb.demo.world)", factory=dict)
+    tokenizer: DemoTokenizerConfig = option(help="demo tokenizer", factory=DemoTokenizerConfig)
+    base_model: DemoBaseModelConfig = option(help="demo base model", factory=DemoBaseModelConfig)
+    teacher: DemoTeacherConfig = option(help="teacher stand-in", factory=DemoTeacherConfig)
+    lid: DemoLidConfig = option(help="fastText LID stand-in", factory=DemoLidConfig)
+    comet: DemoCometConfig = option(help="COMET stand-ins", factory=DemoCometConfig)
+
+
+@dataclass(frozen=True)
+class WorkflowConfig(Section):
+    run_name: str = option("run", "name of the run")
+    seed: int = option(0, "seed of every random choice")
+    pairs: list = option(help="translation directions, e.g. en-zh", factory=list)
+    demo: DemoConfig | None = option(None, "builds the offline stand-ins; absent from the paper's config")
+    data: dict = option(help="corpora, dev/test sets, RL sources (algharb.data.ingest specs)", factory=dict)
+    fetch: dict = option(help="download recipes (rules/fetch.smk)", factory=dict)
+    models: dict = option(help="model name → {path | hub, backend, options}", factory=dict)
+    clean: CleanConfig = option(help="cleaning", factory=CleanConfig)
+    distill: DistillConfig = option(help="distillation", factory=DistillConfig)
+    sft: SFTSteps = option(help="two-step SFT", factory=SFTSteps)
+    rl: RLConfig = option(help="two-step RL", factory=RLConfig)
+    decode: DecodeConfig = option(help="hybrid decoding", factory=DecodeConfig)
+    evaluate: EvaluateConfig = option(help="evaluation", factory=EvaluateConfig)
+    resources: ResourcesConfig = option(help="per-job resources", factory=ResourcesConfig)
+
+    @classmethod
+    def parse(cls, config: Mapping[str, Any]) -> "WorkflowConfig":
+        """The typed config of a validated config mapping, with the run-wide values filled in."""
+        parsed = cls.from_dict(config)
+        demo = None if config.get("demo") is None else DemoConfig.from_dict(config["demo"], where="demo")
+        run = {"seed": parsed.seed, "threads": parsed.resources.threads}
+        align = parsed.decode.align
+        if "seed" not in config.get("decode", {}).get("align", {}):
+            align = align.replace(seed=parsed.seed)
+        return parsed.replace(
+            demo=demo,
+            sft=SFTSteps(step1=parsed.sft.step1.replace(**run), step2=parsed.sft.step2.replace(**run)),
+            rl=parsed.rl.replace(cpo=parsed.rl.cpo.replace(**run), dynamic=parsed.rl.dynamic.replace(**run)),
+            decode=parsed.decode.replace(align=align),
+        )
+
+    @property
+    def source_langs(self) -> list[str]:
+        return sorted({pair.split("-")[0] for pair in self.pairs})
