@@ -4,8 +4,6 @@
 
 from snakemake.utils import min_version
 
-from algharb.jobs import pin_hash_seed
-
 min_version("9.0")
 
 
@@ -14,11 +12,6 @@ min_version("9.0")
 if not workflow.overwrite_configfiles:
 
     configfile: "config/config.yaml"
-
-
-# Two runs with one seed must write identical bytes: every job gets the same
-# Python hash seed (set iteration order), derived from the config.
-pin_hash_seed(config.get("seed", 0))
 
 
 report: "report/workflow.rst"

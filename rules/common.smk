@@ -5,22 +5,33 @@ import re
 from pathlib import Path
 
 from algharb.config import validate_config
+from algharb.config.sections import DemoConfig, WorkflowConfig
 from algharb.data.ingest import is_plain_text_spec, spec_paths
 from algharb.data.shards import shard_ids
+from algharb.jobs import pin_hash_seed
 from algharb.prompts import split_pair
 
 validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
+# Every section parsed once into typed objects that hold every default; rules
+# pass each job only the values it uses, so a config change reruns exactly the
+# jobs it affects.
+CFG = WorkflowConfig.parse(config)
+# Two runs with one seed must write identical bytes: every job gets the same
+# Python hash seed (set iteration order), derived from the config.
+pin_hash_seed(CFG.seed)
 
-PAIRS = config["pairs"]
-SOURCE_LANGS = sorted({split_pair(p)[0] for p in PAIRS})
+PAIRS = CFG.pairs
+SOURCE_LANGS = CFG.source_langs
 # Rows of the ablation table (Table 2 of the paper), in order.
 SYSTEMS = ["two_step_sft", "two_step_rl", "hybrid_decode"]
 # The model whose greedy output each baseline row reports.
 SYSTEM_MODEL = {"two_step_sft": "sft2", "two_step_rl": "dynamic"}
 # Outputs of other systems the user drops in (the paper's GPT-4o, Claude rows).
-EXTERNAL = config["evaluate"].get("external", {})
+EXTERNAL = CFG.evaluate.external
 ALL_SYSTEMS = SYSTEMS + sorted(EXTERNAL)
-THREADS = config.get("resources", {}).get("threads", 1)
+# Demo only: which raw lines are injected noise (the filters' ground truth).
+NOISE_LABELS = CFG.data.noise_labels
+THREADS = CFG.resources.threads
 
 
 wildcard_constraints:
@@ -42,17 +53,22 @@ def tgt_lang(wildcards):
 
 def model_path(name):
     """Input for a configured model: its path when local, nothing for a hub id."""
-    model = config["models"][name]
+    model = CFG.models[name]
     return [model["path"]] if "path" in model else []
 
 
 def model_spec(name):
-    return config["models"][name]
+    return CFG.models[name]
+
+
+def policy_spec(stage):
+    """A trained stage as a generator entry, decoded with the configured backend."""
+    return {"path": trained_model(stage), "backend": CFG.decode.backend}
 
 
 def pair_files(section, pair):
     """Plain line-aligned files of a dev/test set: the configured ones, or their conversion."""
-    spec = config["data"][section][pair]
+    spec = CFG.data.split(section)[pair]
     if is_plain_text_spec(spec):
         return {"src": spec["src"], "tgt": spec["tgt"]}
     return {
@@ -63,7 +79,7 @@ def pair_files(section, pair):
 
 def corpus_inputs(wildcards):
     """The raw files of a direction's training corpus, whatever their format."""
-    return spec_paths(config["data"]["corpora"][wildcards.pair])
+    return spec_paths(CFG.data.corpora[wildcards.pair])
 
 
 def shard_files(name):
@@ -125,45 +141,6 @@ def as_json(value):
     return json.dumps(value, sort_keys=True)
 
 
-DEMO_WORLD = "results/demo/world"
-DEMO_MODELS = "results/demo/models"
-
-
-def demo_world_config():
-    """The demo world's full config (for its oracle), or None outside the demo."""
-    if "demo" not in config:
-        return None
-    return {**config["demo"].get("world", {}), "seed": config["seed"], "pairs": PAIRS}
-
-
-def demo_world_files():
-    files = [f"{DEMO_WORLD}/lid/train.txt", f"{DEMO_WORLD}/lid/valid.txt"]
-    for pair in PAIRS:
-        s, t = split_pair(pair)
-        base = f"{DEMO_WORLD}/{pair}"
-        files += [
-            f"{base}/raw/train.{s}",
-            f"{base}/raw/train.{t}",
-            f"{base}/raw/noise_labels.tsv",
-        ]
-        for split in ("dev", "test", "teacher", "metric"):
-            files += [f"{base}/{split}.{s}", f"{base}/{split}.{t}"]
-    files += [f"{DEMO_WORLD}/rl/{lang}.txt" for lang in SOURCE_LANGS]
-    return files
-
-
-def demo_split(split):
-    """Both sides of one clean split of every pair."""
-    files = []
-    for pair in PAIRS:
-        s, t = split_pair(pair)
-        files += [
-            f"{DEMO_WORLD}/{pair}/{split}.{s}",
-            f"{DEMO_WORLD}/{pair}/{split}.{t}",
-        ]
-    return files
-
-
 def get_final_output():
     outputs = [
         "results/tables/ablation.tsv",
@@ -175,7 +152,7 @@ def get_final_output():
         "results/tables/lambda_sweep.md",
         "results/plots/lambda_sweep.png",
     ]
-    if all(p in config["data"].get("noise_labels", {}) for p in PAIRS):
+    if all(p in NOISE_LABELS for p in PAIRS):
         # Only the demo world knows which lines are noise.
         outputs += [
             "results/tables/filter_quality.md",

@@ -16,8 +16,8 @@ checkpoint shard_corpus:
     benchmark:
         "results/benchmarks/data/{pair}/shard_corpus.tsv"
     params:
-        spec=lambda wc: as_json(config["data"]["corpora"][wc.pair]),
-        shard_size=config["clean"].get("shard_size", 1000000),
+        spec=lambda wc: as_json(CFG.data.corpora[wc.pair]),
+        shard_size=CFG.clean.shard_size,
     conda:
         "../envs/algharb.yaml"
     threads: 1
@@ -39,7 +39,8 @@ rule clean_shard:
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
-        clean=as_json(config["clean"]),
+        # The pair's filters and normalisation only: a QE change reruns no shard.
+        rules=lambda wc: as_json(CFG.clean.rule_settings(wc.pair)),
         lid=model_spec("lid"),
     conda:
         "../envs/algharb.yaml"
@@ -77,7 +78,7 @@ rule score_qe:
         "results/benchmarks/data/{pair}/score_qe/{shard}.tsv"
     params:
         model=model_spec("qe"),
-        batch_size=config["clean"]["qe"].get("batch_size", 64),
+        batch_size=CFG.clean.qe.batch_size,
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
@@ -95,7 +96,7 @@ rule qe_cutoff:
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
-        clean=as_json(config["clean"]),
+        qe=lambda wc: as_json(CFG.clean.qe_for(wc.pair).cut()),
     conda:
         "../envs/algharb.yaml"
     threads: 1
@@ -147,14 +148,14 @@ rule merge_shards:
 
 rule prepare_split:
     input:
-        lambda wc: spec_paths(config["data"][wc.section][wc.pair]),
+        lambda wc: spec_paths(CFG.data.split(wc.section)[wc.pair]),
     output:
         src="results/data/{pair}/{section}.src",
         tgt="results/data/{pair}/{section}.tgt",
     log:
         "logs/data/{pair}/prepare_{section}.log",
     params:
-        spec=lambda wc: as_json(config["data"][wc.section][wc.pair]),
+        spec=lambda wc: as_json(CFG.data.split(wc.section)[wc.pair]),
     conda:
         "../envs/algharb.yaml"
     threads: 1
@@ -185,7 +186,7 @@ rule funnel_plot:
 rule filter_quality:
     input:
         decisions=expand("results/data/{pair}/decisions.tsv", pair=PAIRS),
-        labels=[config["data"].get("noise_labels", {}).get(p, "") for p in PAIRS],
+        labels=[NOISE_LABELS[p] for p in PAIRS if p in NOISE_LABELS],
     output:
         tsv=report(
             "results/tables/filter_quality.tsv",

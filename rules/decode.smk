@@ -17,11 +17,8 @@ rule translate_baseline:
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
-        model=lambda wc: {
-            "path": trained_model(SYSTEM_MODEL[wc.system]),
-            "backend": config["decode"].get("backend", "transformers"),
-        },
-        sampling=as_json(config["decode"]["baseline_sampling"]),
+        model=lambda wc: policy_spec(SYSTEM_MODEL[wc.system]),
+        sampling=as_json(CFG.decode.baseline_sampling),
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
@@ -42,15 +39,12 @@ rule candidates:
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
-        model={
-            "path": trained_model("dynamic"),
-            "backend": config["decode"].get("backend", "transformers"),
-        },
-        n=config["decode"]["candidates"]["n"],
-        sampling=as_json(config["decode"]["candidates"].get("sampling", {})),
-        seed=config["seed"],
+        model=policy_spec("dynamic"),
+        n=CFG.decode.candidates.n,
+        sampling=as_json(CFG.decode.candidates.sampling),
+        seed=CFG.seed,
         chunk_dir=chunk_cache("candidates"),
-        chunk_size=config["decode"]["candidates"].get("chunk_size", 1000),
+        chunk_size=CFG.decode.candidates.chunk_size,
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
@@ -63,11 +57,9 @@ rule hybrid_scores:
         candidates="results/decode/{pair}/candidates.jsonl",
         utility=model_path("utility"),
         reference="results/data/{pair}/clean.jsonl",
-        aligner=lambda wc: (
-            [config["decode"]["align"]["model"]["path"]]
-            if "path" in config["decode"]["align"].get("model", {})
-            else []
-        ),
+        aligner=[CFG.decode.align.model["path"]]
+        if CFG.decode.align.model and "path" in CFG.decode.align.model
+        else [],
     output:
         "results/decode/{pair}/scores.jsonl",
     log:
@@ -77,9 +69,9 @@ rule hybrid_scores:
     params:
         tgt_lang=tgt_lang,
         utility_model=model_spec("utility"),
-        mbr=config["decode"]["mbr"],
-        align=config["decode"]["align"],
-        seed=config["seed"],
+        mbr=as_json(CFG.decode.mbr.to_dict()),
+        align=as_json(CFG.decode.align.to_dict()),
+        seed=CFG.seed,
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
@@ -96,8 +88,8 @@ rule hybrid_select:
     log:
         "logs/decode/select_{pair}.log",
     params:
-        lam=config["decode"]["lambda"],
-        mbr=config["decode"]["mbr"],
+        lam=CFG.decode.lambda_,
+        mbr=as_json(CFG.decode.mbr.selection()),
     conda:
         "../envs/algharb.yaml"
     threads: 1
@@ -125,8 +117,8 @@ rule lambda_sweep:
         "logs/decode/lambda_sweep.log",
     params:
         pairs=PAIRS,
-        lambdas=config["decode"].get("lambda_sweep", [0, 0.25, 0.5, 1, 2]),
-        mbr=config["decode"]["mbr"],
+        lambdas=CFG.decode.lambda_sweep,
+        mbr=as_json(CFG.decode.mbr.selection()),
         world=as_json(demo_world_config()),
     conda:
         "../envs/algharb.yaml"

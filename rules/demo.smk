@@ -2,6 +2,48 @@
 # every external artefact (corpora, base model, teacher, LID, COMET models).
 # Only reached when the config points at results/demo/...
 
+# The demo section's settings (defaults when the config has none: the rules
+# below are then never reached).
+DEMO = CFG.demo or DemoConfig()
+DEMO_WORLD = "results/demo/world"
+DEMO_MODELS = "results/demo/models"
+
+
+def demo_world_config():
+    """The demo world's full config (for its oracle), or None outside the demo."""
+    if CFG.demo is None:
+        return None
+    return {**DEMO.world, "seed": CFG.seed, "pairs": PAIRS}
+
+
+def demo_world_files():
+    files = [f"{DEMO_WORLD}/lid/train.txt", f"{DEMO_WORLD}/lid/valid.txt"]
+    for pair in PAIRS:
+        s, t = split_pair(pair)
+        base = f"{DEMO_WORLD}/{pair}"
+        files += [
+            f"{base}/raw/train.{s}",
+            f"{base}/raw/train.{t}",
+            f"{base}/raw/noise_labels.tsv",
+        ]
+        for split in ("dev", "test", "teacher", "metric"):
+            files += [f"{base}/{split}.{s}", f"{base}/{split}.{t}"]
+    files += [f"{DEMO_WORLD}/rl/{lang}.txt" for lang in SOURCE_LANGS]
+    return files
+
+
+def demo_split(split):
+    """Both sides of one clean split of every pair."""
+    files = []
+    for pair in PAIRS:
+        s, t = split_pair(pair)
+        files += [
+            f"{DEMO_WORLD}/{pair}/{split}.{s}",
+            f"{DEMO_WORLD}/{pair}/{split}.{t}",
+        ]
+    return files
+
+
 
 rule demo_world:
     output:
@@ -9,9 +51,9 @@ rule demo_world:
     log:
         "logs/demo/world.log",
     params:
-        world=as_json(config.get("demo", {}).get("world", {})),
+        world=as_json(DEMO.world),
         pairs=PAIRS,
-        seed=config["seed"],
+        seed=CFG.seed,
         out_dir=lambda wc, output: str(Path(output[0]).parents[1]),
     conda:
         "../envs/algharb.yaml"
@@ -28,7 +70,7 @@ rule demo_tokenizer:
     log:
         "logs/demo/tokenizer.log",
     params:
-        vocab_size=config.get("demo", {}).get("tokenizer", {}).get("vocab_size", 1500),
+        vocab_size=DEMO.tokenizer.vocab_size,
     conda:
         "../envs/algharb.yaml"
     threads: 1
@@ -45,8 +87,8 @@ rule demo_base_model:
     log:
         "logs/demo/base_model.log",
     params:
-        architecture=as_json(config.get("demo", {}).get("base_model", {})),
-        seed=config["seed"],
+        architecture=as_json(DEMO.base_model.to_dict()),
+        seed=CFG.seed,
     conda:
         "../envs/algharb.yaml"
     threads: 1
@@ -66,9 +108,9 @@ rule demo_teacher:
     benchmark:
         "results/benchmarks/demo_teacher.tsv"
     params:
-        hparams=as_json(config.get("demo", {}).get("teacher", {})),
+        hparams=as_json(DEMO.teacher.to_dict()),
         pairs=PAIRS,
-        seed=config["seed"],
+        seed=CFG.seed,
         checkpoint_dir=checkpoint_dir("demo_teacher"),
     conda:
         "../envs/algharb.yaml"
@@ -88,8 +130,8 @@ rule demo_lid:
     log:
         "logs/demo/lid.log",
     params:
-        options=as_json(config.get("demo", {}).get("lid", {})),
-        seed=config["seed"],
+        options=as_json(DEMO.lid.to_dict()),
+        seed=CFG.seed,
     conda:
         "../envs/algharb.yaml"
     threads: 1
@@ -105,7 +147,7 @@ rule demo_comet_encoder:
     log:
         "logs/demo/comet_encoder.log",
     params:
-        seed=config["seed"],
+        seed=CFG.seed,
     conda:
         "../envs/algharb.yaml"
     threads: 1
@@ -131,11 +173,11 @@ rule demo_comet:
         standin="|".join(DEMO_COMET_KIND),
     params:
         kind=lambda wc: DEMO_COMET_KIND[wc.standin],
-        options=as_json(config.get("demo", {}).get("comet", {})),
+        options=as_json(DEMO.comet.to_dict()),
         pairs=PAIRS,
         # Each stand-in gets its own seed, so the evaluation metric is not
         # the very model used as MBR utility (no shared blind spots).
-        seed=lambda wc: config["seed"] + list(DEMO_COMET_KIND).index(wc.standin),
+        seed=lambda wc: CFG.seed + list(DEMO_COMET_KIND).index(wc.standin),
     conda:
         "../envs/algharb.yaml"
     threads: 1

@@ -18,15 +18,15 @@ rule distill:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
         teacher=model_spec("teacher"),
-        max_pairs=config["distill"].get("max_pairs_per_direction", 800000),
-        sampling=as_json(config["distill"].get("sampling", {})),
-        seed=config["seed"],
-        clean=as_json(
-            config["clean"] if config["distill"].get("refilter", True) else None
+        max_pairs=CFG.distill.max_pairs_per_direction,
+        sampling=as_json(CFG.distill.sampling),
+        seed=CFG.seed,
+        refilter=lambda wc: as_json(
+            CFG.clean.rule_settings(wc.pair) if CFG.distill.refilter else None
         ),
         lid=model_spec("lid"),
         chunk_dir=chunk_cache("distill"),
-        chunk_size=config["distill"].get("chunk_size", 10000),
+        chunk_size=CFG.distill.chunk_size,
     conda:
         "../envs/algharb.yaml"
     threads: THREADS

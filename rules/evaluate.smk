@@ -15,9 +15,9 @@ rule evaluate:
         "results/benchmarks/eval/{system}/{pair}.tsv"
     params:
         tgt_lang=tgt_lang,
-        metrics=config["evaluate"]["metrics"],
+        metrics=CFG.evaluate.metrics,
         model=model_spec("evaluation"),
-        batch_size=config["evaluate"].get("comet_batch_size", 64),
+        batch_size=CFG.evaluate.comet_batch_size,
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
@@ -43,14 +43,14 @@ rule ablation_table:
         ),
         per_metric=expand(
             "results/tables/ablation_{metric}.{ext}",
-            metric=config["evaluate"]["metrics"],
+            metric=CFG.evaluate.metrics,
             ext=["tsv", "md"],
         ),
     log:
         "logs/eval/ablation_table.log",
     params:
-        primary=config["evaluate"]["primary"],
-        metrics=config["evaluate"]["metrics"],
+        primary=CFG.evaluate.primary,
+        metrics=CFG.evaluate.metrics,
         systems=ALL_SYSTEMS,
         pairs=PAIRS,
     conda:
@@ -72,7 +72,7 @@ rule ablation_plot:
     log:
         "logs/eval/ablation_plot.log",
     params:
-        metrics=config["evaluate"]["metrics"],
+        metrics=CFG.evaluate.metrics,
     conda:
         "../envs/algharb.yaml"
     threads: 1

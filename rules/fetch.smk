@@ -1,7 +1,7 @@
 # Downloads for the paper's configuration (config/wmt25.yaml): run on a
 # connected machine, or put the files in place by hand; the demo never needs them.
 
-FETCH = config.get("fetch", {})
+FETCH = CFG.fetch
 
 
 rule fetch_corpus:

@@ -5,14 +5,14 @@
 
 rule rl_sources:
     input:
-        lambda wc: config["data"]["rl_sources"][wc.lang],
+        lambda wc: CFG.data.rl_sources[wc.lang],
     output:
         "results/rl/sources/{lang}.txt",
     log:
         "logs/rl/sources_{lang}.log",
     params:
-        n=config["rl"]["sources_per_language"],
-        seed=config["seed"],
+        n=CFG.rl.sources_per_language,
+        seed=CFG.seed,
         exclude=lambda wc: [
             pair_files("test", p)["src"] for p in PAIRS if split_pair(p)[0] == wc.lang
         ],
@@ -37,13 +37,10 @@ rule rl_pool:
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
-        policy={
-            "path": trained_model("sft2"),
-            "backend": config["decode"].get("backend", "transformers"),
-        },
+        policy=policy_spec("sft2"),
         teacher=model_spec("teacher"),
-        pool=as_json(config["rl"]["pool"]),
-        seed=config["seed"],
+        pool=as_json(CFG.rl.pool.to_dict()),
+        seed=CFG.seed,
         chunk_dir=chunk_cache("rl_pool"),
     conda:
         "../envs/algharb.yaml"
@@ -64,7 +61,7 @@ rule rl_pool_qe:
         "results/benchmarks/rl/pool_qe_{pair}.tsv"
     params:
         model=model_spec("qe"),
-        batch_size=config["clean"]["qe"].get("batch_size", 64),
+        batch_size=CFG.clean.qe.batch_size,
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
@@ -81,7 +78,7 @@ rule cpo_pairs:
     log:
         "logs/rl/cpo_pairs.log",
     params:
-        margin=config["rl"]["cpo"].get("margin", 0.05),
+        margin=CFG.rl.cpo.margin,
     conda:
         "../envs/algharb.yaml"
     threads: 1
@@ -100,8 +97,8 @@ rule cpo:
     benchmark:
         "results/benchmarks/train/cpo.tsv"
     params:
-        hparams=as_json(config["rl"]["cpo"]),
-        seed=config["seed"],
+        hparams=as_json(CFG.rl.cpo.trainer_dict()),
+        seed=CFG.seed,
         checkpoint_dir=checkpoint_dir("cpo"),
         throughput_log="results/benchmarks/train/cpo_throughput.jsonl",
     conda:
@@ -122,8 +119,8 @@ rule dynamic:
     benchmark:
         "results/benchmarks/train/dynamic.tsv"
     params:
-        hparams=as_json(config["rl"]["dynamic"]),
-        seed=config["seed"],
+        hparams=as_json(CFG.rl.dynamic.to_dict()),
+        seed=CFG.seed,
         checkpoint_dir=checkpoint_dir("dynamic"),
         throughput_log="results/benchmarks/train/dynamic_throughput.jsonl",
     conda:

@@ -1,5 +1,6 @@
 """Candidate pool per RL source: policy samples plus the teacher's translation."""
 
+from algharb.config.sections import PoolConfig
 from algharb.steps.rl import build_pool
 from algharb.jobs import params_json, job_context
 
@@ -11,7 +12,7 @@ with job_context(snakemake):
         tgt_lang=snakemake.params.tgt_lang,
         policy=snakemake.params.policy,
         teacher=snakemake.params.teacher,
-        pool=params_json(snakemake.params.pool),
+        pool=PoolConfig.from_dict(params_json(snakemake.params.pool), where="rl.pool"),
         seed=snakemake.params.seed,
         threads=snakemake.threads,
         chunk_dir=snakemake.params.chunk_dir,

@@ -81,7 +81,7 @@ def toy_pool(rows: list[dict]) -> list[dict]:
 
 
 class FakeGeneration:
-    """Stands in for ``algharb.generation.load_backend`` and the backend it returns.
+    """Stands in for ``load_backend`` (as ``algharb.generation.chunks`` calls it) and the backend it returns.
 
     Translation ``j`` of a source names the source, ``j``, the language pair and
     the sampling, so outputs depend only on the settings and the source (as
@@ -108,5 +108,5 @@ class FakeGeneration:
 @pytest.fixture
 def fake_generation(monkeypatch):
     fake = FakeGeneration()
-    monkeypatch.setattr("algharb.generation.load_backend", fake.load)
+    monkeypatch.setattr("algharb.generation.chunks.load_backend", fake.load)
     return fake

@@ -76,21 +76,108 @@ def test_missing_config_file(tmp_path):
         load_config(tmp_path / "nope.yaml")
 
 
-def test_schema_trainer_keys_are_the_trainers_hyperparameters():
-    """The schema documents exactly the keys each trainer accepts (no drift)."""
-    from algharb.config import load_schema
-    from algharb.train.cpo import CPO_DEFAULTS
-    from algharb.train.dynamic import DYNAMIC_DEFAULTS
-    from algharb.train.sft import SFT_DEFAULTS
+def _section_classes():
+    """Schema path → the typed section parsing it (every object of the schema with fixed keys)."""
+    from algharb.config import sections as cs
+    from algharb.data.config import CleanConfig, NormalizeConfig, QEConfig
+    from algharb.decode.config import AlignConfig, CandidatesConfig, MBRConfig
+    from algharb.train.config import CPOConfig, DynamicConfig, SFTConfig
 
-    props = load_schema()["properties"]
-    set_by_workflow = {"seed", "threads"}
-    sft = set(props["sft"]["properties"]["step1"]["properties"])
-    cpo = set(props["rl"]["properties"]["cpo"]["properties"]) - {"margin"}
-    dynamic = set(props["rl"]["properties"]["dynamic"]["properties"])
-    assert sft == set(SFT_DEFAULTS) - set_by_workflow
-    assert cpo == set(CPO_DEFAULTS) - set_by_workflow
-    assert dynamic == set(DYNAMIC_DEFAULTS) - set_by_workflow
+    return {
+        (): cs.WorkflowConfig,
+        ("data",): cs.DataConfig,
+        ("demo",): cs.DemoConfig,
+        ("demo", "tokenizer"): cs.DemoTokenizerConfig,
+        ("demo", "base_model"): cs.DemoBaseModelConfig,
+        ("demo", "teacher"): cs.DemoTeacherConfig,
+        ("demo", "lid"): cs.DemoLidConfig,
+        ("demo", "comet"): cs.DemoCometConfig,
+        ("clean",): CleanConfig,
+        ("clean", "normalize"): NormalizeConfig,
+        ("clean", "qe"): QEConfig,
+        ("distill",): cs.DistillConfig,
+        ("sft",): cs.SFTSteps,
+        ("sft", "step1"): SFTConfig,
+        ("sft", "step2"): SFTConfig,
+        ("rl",): cs.RLConfig,
+        ("rl", "pool"): cs.PoolConfig,
+        ("rl", "cpo"): CPOConfig,
+        ("rl", "dynamic"): DynamicConfig,
+        ("decode",): cs.DecodeConfig,
+        ("decode", "candidates"): CandidatesConfig,
+        ("decode", "mbr"): MBRConfig,
+        ("decode", "align"): AlignConfig,
+        ("evaluate",): cs.EvaluateConfig,
+        ("resources",): cs.ResourcesConfig,
+    }
+
+
+def _subschema(schema, path):
+    node = schema
+    for key in path:
+        node = node["properties"][key]
+        while "$ref" in node:
+            node = schema["definitions"][node["$ref"].split("/")[-1]]
+    return node
+
+
+@pytest.mark.parametrize("path", list(_section_classes()), ids=lambda p: ".".join(p) or "top")
+def test_schema_and_typed_sections_list_the_same_keys(path):
+    """Schema and typed sections cannot drift: same keys, and every default passes the schema."""
+    from jsonschema import Draft7Validator
+
+    from algharb.config import load_schema
+    from algharb.config.section import Section, nested_section
+
+    schema = load_schema()
+    node = _subschema(schema, path)
+    section = _section_classes()[path]
+    set_by_workflow = set(getattr(section, "WORKFLOW_KEYS", ()))
+    assert set(node["properties"]) == set(section.keys()) - set_by_workflow
+    assert node.get("additionalProperties") is False
+    # Defaults of plain values must be valid config values (None, {} and [] mean "unset").
+    import dataclasses
+
+    nested = {f.name for f in dataclasses.fields(section) if nested_section(f)}
+    defaults = {
+        key: value
+        for key, value, _ in section.describe()
+        if value not in (None, {}, []) and key not in nested and key not in set_by_workflow
+        and not isinstance(value, Section)
+    }
+    resolver_schema = {**node, "definitions": schema["definitions"]}
+    errors = [e.message for e in Draft7Validator(resolver_schema).iter_errors(defaults)
+              if e.validator != "required"]
+    assert not errors, f"{'.'.join(path)}: defaults the schema rejects: {errors}"
+    assert all(help for _, _, help in section.describe()), "every option says what it means"
+
+
+def test_typed_config_reads_every_value_once(demo):
+    from algharb.config.sections import WorkflowConfig
+
+    cfg = WorkflowConfig.parse(demo)
+    assert cfg.decode.lambda_ == demo["decode"]["lambda"]
+    assert cfg.clean.qe.threshold == demo["clean"]["qe"]["threshold"]
+    # Run-wide values reach the stages that need them.
+    assert cfg.sft.step1.seed == cfg.rl.dynamic.seed == demo["seed"]
+    assert cfg.decode.align.seed == demo["seed"]
+    # Defaults come from the section when the config is silent.
+    assert cfg.distill.refilter is True and cfg.rl.cpo.loss_type == "sigmoid"
+
+
+def test_typed_section_names_an_unknown_key():
+    from algharb.decode.config import MBRConfig
+
+    with pytest.raises(ConfigError, match=r"unknown key 'decode\.mbr\.utilty' \(did you mean 'utility'\?\)"):
+        MBRConfig.from_dict({"utilty": "chrf"}, where="decode.mbr")
+
+
+def test_schema_ships_with_the_package():
+    from algharb.config import SCHEMA_PATH
+
+    # Located beside the package's own modules, not through a source checkout.
+    assert SCHEMA_PATH.is_file()
+    assert SCHEMA_PATH.parent.name == "config" and SCHEMA_PATH.parent.parent.name == "algharb"
 
 
 def test_corpus_spec_errors_name_the_key(demo):

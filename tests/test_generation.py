@@ -8,8 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from algharb.generation import (OpenAIBackend, Sampling, TransformersBackend, VllmBackend, load_backend,
+from algharb.config.section import ConfigError
+from algharb.generation import (BACKENDS, OpenAIBackend, Sampling, TransformersBackend, VllmBackend, load_backend,
                                 request_seed, stop_token_ids)
+from algharb.models import ModelSpec
 from algharb.prompts import render_prompt
 
 
@@ -19,8 +21,28 @@ def test_sampling_validation():
         Sampling(n=4, temperature=0.0)
     with pytest.raises(ValueError, match="top_p"):
         Sampling(temperature=1.0, top_p=0)
-    with pytest.raises(ValueError, match=r"unknown sampling key\(s\) \['temprature'\]"):
+    with pytest.raises(ConfigError, match=r"unknown key 'sampling.temprature' \(did you mean 'temperature'\?\)"):
         Sampling.from_dict({"temprature": 0.7})
+    with pytest.raises(ConfigError, match=r"unknown key 'decode.candidates.sampling.temprature'"):
+        Sampling.from_dict({"temprature": 0.7}, where="decode.candidates.sampling")
+
+
+def test_sampling_is_the_one_home_of_its_defaults():
+    """Values over the field defaults; ``to_dict`` in field order, as candidates files and chunk headers record it."""
+    assert Sampling.from_dict(None) == Sampling()
+    assert Sampling.from_dict({"temperature": 0.7, "n": 4}) == Sampling(n=4, temperature=0.7)
+    assert Sampling(n=2, temperature=0.8, seed=3).to_dict() == {
+        "n": 2, "temperature": 0.8, "top_p": 1.0, "max_new_tokens": 256, "seed": 3, "batch_size": 32}
+    assert list(Sampling().to_dict()) == ["n", "temperature", "top_p", "max_new_tokens", "seed", "batch_size"]
+    assert all(meaning for _, _, meaning in Sampling.describe())
+
+
+def test_schema_names_the_sampling_and_model_entry_keys():
+    from algharb.config import load_schema
+
+    definitions = load_schema()["definitions"]
+    assert sorted(definitions["sampling"]["properties"]) == sorted(Sampling.keys())
+    assert sorted(definitions["model"]["properties"]) == sorted(ModelSpec.keys())
 
 
 def test_transformers_backend_shapes_and_determinism(tiny_model_dir):
@@ -38,8 +60,50 @@ def test_transformers_backend_shapes_and_determinism(tiny_model_dir):
 def test_missing_model_path_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere"):
         load_backend({"path": str(tmp_path / "nowhere"), "backend": "transformers"})
-    with pytest.raises(ValueError, match="unknown generation backend"):
+
+
+def test_backends_are_registered_under_their_config_names():
+    from algharb.config import load_schema
+
+    assert BACKENDS.names() == ["transformers", "vllm", "openai"]
+    assert [BACKENDS.get(name) for name in BACKENDS] == [TransformersBackend, VllmBackend, OpenAIBackend]
+    # The schema names the same backends, so a config cannot pass validation with one the registry lacks.
+    assert sorted(load_schema()["definitions"]["model"]["properties"]["backend"]["enum"]) == sorted(BACKENDS)
+
+
+def test_an_unknown_backend_fails_listing_the_registered_ones(tmp_path):
+    with pytest.raises(ValueError, match=r"backend: unknown generation backend 'ctranslate2'; "
+                                         r"registered: transformers, vllm, openai"):
         load_backend({"path": str(tmp_path), "backend": "ctranslate2"})
+
+
+class ToyBackend:
+    """Echoes each source ``n`` times, tagged with the model it was built for."""
+
+    def __init__(self, model, threads=1, suffix="!"):
+        self.model, self.threads, self.suffix = model, threads, suffix
+
+    def translate(self, sources, src_lang, tgt_lang, sampling, progress=True):
+        return [[f"{source}{self.suffix}"] * sampling.n for source in sources]
+
+
+def test_a_backend_registered_through_the_registry_is_built_by_load_backend(monkeypatch, tmp_path):
+    monkeypatch.setattr(BACKENDS, "_entries", dict(BACKENDS._entries))  # registered for this test only
+    BACKENDS.register("toy")(ToyBackend)
+    backend = load_backend({"path": str(tmp_path), "backend": "toy", "options": {"suffix": "?"}}, threads=3)
+    assert isinstance(backend, ToyBackend)
+    assert (backend.model, backend.threads) == (str(tmp_path), 3)
+    assert backend.translate(["a"], "en", "de", Sampling(n=2, temperature=1.0)) == [["a?", "a?"]]
+    with pytest.raises(ValueError, match="generation backend 'toy' is registered twice"):
+        BACKENDS.register("toy")(OpenAIBackend)
+
+
+def test_model_entries_default_to_the_transformers_backend(tmp_path):
+    assert ModelSpec.from_dict({"hub": "owner/name"}).backend == "transformers"
+    assert ModelSpec.from_dict({"path": str(tmp_path), "backend": "vllm"}).location == str(tmp_path)
+    assert ModelSpec.from_dict({"path": str(tmp_path)}).reference() == str(tmp_path)
+    with pytest.raises(ConfigError, match="unknown key 'models.teacher.bakend'"):
+        ModelSpec.from_dict({"hub": "owner/name", "bakend": "openai"}, where="models.teacher")
 
 
 def test_openai_backend_builds_chat_requests_and_retries():
@@ -54,7 +118,7 @@ def test_openai_backend_builds_chat_requests_and_retries():
     backend = OpenAIBackend("deepseek-ai/DeepSeek-V3", "http://localhost:8000/v1", concurrency=1,
                             post=fake_post)
     backend_sleep = pytest.MonkeyPatch()
-    backend_sleep.setattr("algharb.generation.time.sleep", lambda s: None)
+    backend_sleep.setattr("algharb.generation.http_client.time.sleep", lambda s: None)
     try:
         out = backend.translate(["abc"], "en", "zh", Sampling(n=2, temperature=0.8), progress=False)
     finally:
@@ -71,7 +135,7 @@ def test_openai_backend_gives_up_with_the_url():
 
     backend = OpenAIBackend("m", "http://localhost:9/v1", max_retries=1, post=always_down)
     patch = pytest.MonkeyPatch()
-    patch.setattr("algharb.generation.time.sleep", lambda s: None)
+    patch.setattr("algharb.generation.http_client.time.sleep", lambda s: None)
     try:
         with pytest.raises(RuntimeError, match="localhost:9/v1/chat/completions: giving up after 2 attempts"):
             backend.translate(["x"], "en", "de", Sampling(), progress=False)
@@ -187,7 +251,7 @@ def http_error(code, text=b""):
 
 
 def test_openai_retries_rate_limits_and_server_errors_only(monkeypatch):
-    monkeypatch.setattr("algharb.generation.time.sleep", lambda s: None)
+    monkeypatch.setattr("algharb.generation.http_client.time.sleep", lambda s: None)
     failures = [http_error(429), http_error(503)]
 
     def flaky(url, body, headers, timeout):
@@ -268,7 +332,7 @@ def test_openai_backend_over_real_http(monkeypatch):
     """The default urllib client against a loopback server: a 500 is retried, a 400 is not."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    monkeypatch.setattr("algharb.generation.time.sleep", lambda s: None)
+    monkeypatch.setattr("algharb.generation.http_client.time.sleep", lambda s: None)
     statuses = [500, 200, 400]
 
     class Handler(BaseHTTPRequestHandler):

@@ -226,10 +226,11 @@ def test_candidates_of_a_killed_job_resume_byte_identical(tmp_path, fake_generat
 
 
 def test_rl_pool_keeps_policy_and_teacher_chunks_apart(tmp_path, fake_generation):
+    from algharb.config.sections import PoolConfig
     from algharb.steps.rl import build_pool
 
     write_lines(tmp_path / "sources.txt", [f"sentence {i}" for i in range(5)])
-    pool = {"samples": 2, "sampling": {"temperature": 0.7}, "chunk_size": 2}
+    pool = PoolConfig(samples=2, sampling={"temperature": 0.7}, chunk_size=2)
 
     def build(chunk_dir):
         build_pool(tmp_path / "sources.txt", tmp_path / "pool.jsonl", "en", "de", {"hub": "fake/policy"},

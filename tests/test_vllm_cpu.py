@@ -2,8 +2,8 @@
 
 vLLM needs transformers ≥ 5.16 where the project pins 4.57, so it lives in
 ``.venv-vllm``: a driver run by that environment's Python imports
-``algharb.generation`` from src/ (which needs only the standard library there)
-and decodes with a tiny random Qwen3 built here.
+``algharb.generation`` from src/ (which needs there only the standard library
+and PyYAML, a dependency of transformers) and decodes with a tiny random Qwen3 built here.
 """
 
 from __future__ import annotations

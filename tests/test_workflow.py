@@ -133,6 +133,35 @@ def test_rerun_has_nothing_to_do(finished_run):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def scheduled_rules(result: subprocess.CompletedProcess) -> set[str]:
+    """Rule names of Snakemake's "Job stats" table in a dry run's output."""
+    lines = (result.stdout + result.stderr).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Job stats:"))
+    rules = set()
+    for line in lines[start + 3:]:
+        fields = line.split()
+        if len(fields) != 2 or not fields[1].isdigit() or fields[0] == "total":
+            break
+        rules.add(fields[0])
+    return rules
+
+
+@pytest.mark.parametrize("qe_change", [{"quantile": 0.2}, {"threshold": 0.5}])
+def test_a_qe_change_reruns_the_qe_cut_not_the_rule_filters(finished_run, qe_change):
+    """Rules pass each job only the values it uses: only the QE cut and what follows rerun."""
+    config = yaml.safe_load((finished_run / "config.yaml").read_text())
+    config["clean"]["qe"].update(qe_change)
+    changed = finished_run / "config.qe_changed.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    command = [SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(finished_run),
+               "--configfile", str(changed), "--cores", "2", "--dry-run", "all"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=finished_run)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rules = scheduled_rules(result)
+    assert {"qe_cutoff", "finalize_shard", "merge_shards"} <= rules
+    assert not rules & {"shard_corpus", "clean_shard", "dedup", "score_qe"}, rules
+
+
 def test_a_second_run_with_the_same_seed_gives_identical_outputs(finished_run):
     """Determinism: rerunning every job from scratch (same folder) rewrites every output byte for byte.
 

@@ -21,11 +21,10 @@ import yaml
 from .prompts import split_pair
 
 
-def _model_spec(value: str, backend: str = "transformers") -> dict:
-    """A CLI model argument: an existing local path, or ``hub:owner/name``."""
-    if value.startswith("hub:"):
-        return {"hub": value[4:], "backend": backend}
-    return {"path": value, "backend": backend}
+def _model_spec(value: str, backend: str | None = None) -> dict:
+    """A CLI model argument: an existing local path, or ``hub:owner/name`` (backend: ModelSpec's default)."""
+    spec = {"hub": value[4:]} if value.startswith("hub:") else {"path": value}
+    return {**spec, "backend": backend} if backend else spec
 
 
 def _sampling(args) -> dict:
@@ -38,8 +37,9 @@ def _sampling(args) -> dict:
 
 def cmd_validate(args) -> int:
     from .config import load_config
+    from .config.sections import WorkflowConfig
 
-    load_config(args.config)
+    WorkflowConfig.parse(load_config(args.config))
     print(f"{args.config}: valid")
     return 0
 
@@ -55,11 +55,12 @@ def cmd_translate(args) -> int:
 
 
 def cmd_candidates(args) -> int:
+    from .decode.config import CandidatesConfig
     from .steps.decode import candidates_file
 
     src, tgt = split_pair(args.pair)
     n = candidates_file(_model_spec(args.model, args.backend), args.src, args.out, src, tgt, args.n,
-                        _sampling(args), args.seed, threads=args.threads)
+                        _sampling(args), args.seed, chunk_size=CandidatesConfig().chunk_size, threads=args.threads)
     print(f"wrote {n} candidate pools to {args.out}")
     return 0
 
@@ -171,16 +172,20 @@ def cmd_sft(args) -> int:
 
 
 def _add_generation_options(parser, temperature: float) -> None:
+    from .generation import BACKENDS, Sampling
+    from .models import ModelSpec
+
+    defaults = Sampling()
     parser.add_argument("--model", required=True, help="model directory, or hub:owner/name")
-    parser.add_argument("--backend", default="transformers", choices=["transformers", "vllm", "openai"])
+    parser.add_argument("--backend", default=ModelSpec().backend, choices=BACKENDS.names())
     parser.add_argument("--src", required=True, help="source sentences, one per line")
     parser.add_argument("--pair", required=True, help="language pair, e.g. en-zh")
     parser.add_argument("--out", required=True)
     parser.add_argument("--temperature", type=float, default=temperature)
     parser.add_argument("--top-p", dest="top_p", type=float, default=None)
-    parser.add_argument("--max-new-tokens", type=int, default=256)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--threads", type=int, default=1)
 
 
@@ -189,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("validate", help="validate a config file against config/schema.yaml")
+    p = sub.add_parser("validate", help="validate a config file (the schema shipped with algharb, then the typed sections)")
     p.add_argument("config")
     p.set_defaults(func=cmd_validate)
 

@@ -1,29 +1,57 @@
-"""Model entries of the config: ``{path: local}`` or ``{hub: owner/name}``."""
+"""Model entries of the config: ``{path: local}`` or ``{hub: owner/name}``, generators with a backend."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
+
+from .config.section import Section, option
 
 
-def model_reference(spec: dict) -> str:
+@dataclass(frozen=True)
+class ModelSpec(Section):
+    """One entry of ``models`` (or a generator entry built by the workflow, e.g. a trained stage)."""
+
+    path: str | None = option(None, "local directory or file")
+    hub: str | None = option(None, "Hugging Face hub id (owner/name)")
+    backend: str = option("transformers", "generation backend by registry name (generators only)")
+    options: dict = option(help="the backend's keyword arguments (e.g. base_url for openai)", factory=dict)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any] | None, where: str = "model") -> "ModelSpec":
+        """The entry's values over the defaults; an unknown key raises naming ``where.key``."""
+        return super().from_dict(values, where)
+
+    @property
+    def location(self) -> str | None:
+        """The path, else the hub id, as written (nothing checked)."""
+        return self.path if self.path is not None else self.hub
+
+    def reference(self) -> str:
+        """The ``path`` (which must exist) or ``hub`` id."""
+        return model_reference(self.to_dict())
+
+
+def model_reference(spec: Mapping) -> str:
     """The ``path`` (which must exist) or ``hub`` id of a config model entry."""
-    if "path" in spec:
+    if spec.get("path") is not None:
         if not Path(spec["path"]).exists():
             raise FileNotFoundError(f"model path {spec['path']!r} does not exist")
         return str(spec["path"])
-    if "hub" in spec:
+    if spec.get("hub") is not None:
         return str(spec["hub"])
-    raise ValueError(f"model entry {spec} needs 'path' or 'hub'")
+    raise ValueError(f"model entry {dict(spec)} needs 'path' or 'hub'")
 
 
-def local_model_dir(spec: dict, filename: str | None = None) -> str:
+def local_model_dir(spec: Mapping, filename: str | None = None) -> str:
     """A local path for a model entry, fetching a hub id into the HF cache if needed.
 
     With ``filename`` a single file of the hub repository is fetched (e.g. the
     fastText LID model's ``model.bin``). On an offline machine the hub id must
     already be in the cache (HF_HUB_OFFLINE=1 is honoured by huggingface_hub).
     """
-    if "path" in spec:
+    if spec.get("path") is not None:
         return model_reference(spec)
     from huggingface_hub import hf_hub_download, snapshot_download
 

@@ -17,6 +17,22 @@ from algharb.train.config import CPOConfig, DynamicConfig, SFTConfig
 
 
 @dataclass(frozen=True)
+class DataConfig(Section):
+    """Where the data comes from: per-direction specs in any format of algharb.data.ingest."""
+
+    corpora: dict = option(help="direction → training corpus spec", factory=dict)
+    dev: dict = option(help="direction → dev set spec", factory=dict)
+    test: dict = option(help="direction → test set spec", factory=dict)
+    rl_sources: dict = option(help="source language → file of RL source sentences", factory=dict)
+    noise_labels: dict = option(help="demo only: direction → injected-noise labels (the filters' ground truth)",
+                                factory=dict)
+
+    def split(self, section: str) -> dict:
+        """The specs of ``corpora``, ``dev`` or ``test``."""
+        return getattr(self, section)
+
+
+@dataclass(frozen=True)
 class DistillConfig(Section):
     max_pairs_per_direction: int = option(800_000, "rejected sources re-translated per direction")
     refilter: bool = option(True, "teacher outputs pass the clean section's rule filters and LID again")
@@ -120,7 +136,7 @@ class WorkflowConfig(Section):
     seed: int = option(0, "seed of every random choice")
     pairs: list = option(help="translation directions, e.g. en-zh", factory=list)
     demo: DemoConfig | None = option(None, "builds the offline stand-ins; absent from the paper's config")
-    data: dict = option(help="corpora, dev/test sets, RL sources (algharb.data.ingest specs)", factory=dict)
+    data: DataConfig = option(help="corpora, dev/test sets, RL sources", factory=DataConfig)
     fetch: dict = option(help="download recipes (rules/fetch.smk)", factory=dict)
     models: dict = option(help="model name → {path | hub, backend, options}", factory=dict)
     clean: CleanConfig = option(help="cleaning", factory=CleanConfig)

@@ -11,7 +11,7 @@ from ..decode.mbr import select_scored_row, utility_matrices
 from ..generation import Sampling, load_backend, translate_in_chunks
 from ..io import read_jsonl, write_jsonl, write_lines
 from ..metrics import triple_utility
-from ..models import local_model_dir
+from ..models import ModelSpec, local_model_dir
 from .common import comet_scorer, read_nonempty_lines
 
 log = logging.getLogger(__name__)
@@ -21,20 +21,24 @@ def translate_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: str
                    sampling: dict, threads: int = 1) -> int:
     """One translation per source line (greedy unless the sampling says otherwise)."""
     sources = read_nonempty_lines(src_path)
-    settings = Sampling.from_dict(sampling)
+    settings = Sampling.from_dict(sampling, where="decode.baseline_sampling")
     outputs = load_backend(model, threads=threads).translate(sources, src_lang, tgt_lang, settings)
     return write_lines(out_path, [texts[0] for texts in outputs])
 
 
 def candidates_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: str, n: int,
-                    sampling: dict, seed: int, threads: int = 1, chunk_dir=None, chunk_size: int = 1000) -> int:
+                    sampling: dict, seed: int, chunk_size: int, threads: int = 1, chunk_dir=None) -> int:
     """N sampled candidates per source, as JSONL with the sampling settings recorded.
 
-    With ``chunk_dir`` the model works ``chunk_size`` sources at a time and a
-    rerun resumes from the finished chunks (see ``translate_in_chunks``).
+    ``n``, ``sampling`` and ``chunk_size`` are those of ``decode.candidates``
+    (``CandidatesConfig``); ``seed`` (the run's) seeds the sampling unless
+    ``sampling`` has its own. With ``chunk_dir`` the model works
+    ``chunk_size`` sources at a time and a rerun resumes from the finished
+    chunks (see ``translate_in_chunks``).
     """
+    spec = ModelSpec.from_dict(model)
     sources = read_nonempty_lines(src_path)
-    settings = Sampling.from_dict({"seed": seed, **sampling, "n": n})
+    settings = Sampling.from_dict({"seed": seed, **sampling, "n": n}, where="decode.candidates.sampling")
     outputs = translate_in_chunks(model, sources, src_lang, tgt_lang, settings, chunk_dir=chunk_dir,
                                   chunk_size=chunk_size, threads=threads)
     rows = (
@@ -42,9 +46,9 @@ def candidates_file(model: dict, src_path, out_path, src_lang: str, tgt_lang: st
             "id": i,
             "src": src,
             "candidates": cands,
-            "sampling": settings.as_dict(),
-            "backend": model.get("backend", "transformers"),
-            "model": model.get("path", model.get("hub")),
+            "sampling": settings.to_dict(),
+            "backend": spec.backend,
+            "model": spec.location,
         }
         for i, (src, cands) in enumerate(zip(sources, outputs))
     )

@@ -6,6 +6,7 @@ import logging
 import random
 from pathlib import Path
 
+from ..config.sections import PoolConfig
 from ..generation import Sampling, translate_in_chunks
 from ..io import read_jsonl, read_lines, write_jsonl, write_lines
 from .common import comet_scorer, read_nonempty_lines
@@ -29,20 +30,22 @@ def sample_rl_sources(in_path, out_path, n: int, seed: int, exclude_paths=()) ->
 
 
 def build_pool(sources_path, out_path, src_lang: str, tgt_lang: str, policy: dict, teacher: dict | None,
-               pool: dict, seed: int, threads: int = 1, chunk_dir=None) -> int:
-    """Per source: ``samples`` translations of the policy + (optionally) one of the teacher.
+               pool: PoolConfig, seed: int, threads: int = 1, chunk_dir=None) -> int:
+    """Per source: ``pool.samples`` translations of the policy + (optionally) one of the teacher.
 
-    With ``chunk_dir`` both models work ``pool.chunk_size`` sources at a time
-    (chunks in its ``self/`` and ``teacher/``) and a rerun resumes from the
-    finished chunks (see ``translate_in_chunks``).
+    ``seed`` (the run's) seeds the policy's sampling unless ``pool.sampling``
+    has its own; the teacher decodes greedily. With ``chunk_dir`` both models
+    work ``pool.chunk_size`` sources at a time (chunks in its ``self/`` and
+    ``teacher/``) and a rerun resumes from the finished chunks (see
+    ``translate_in_chunks``).
     """
     sources = read_nonempty_lines(sources_path)
-    sampling = Sampling.from_dict({"seed": seed, **pool.get("sampling", {}), "n": pool.get("samples", 8)})
-    chunking = {"chunk_size": pool.get("chunk_size", 10000), "threads": threads}
+    sampling = Sampling.from_dict({"seed": seed, **pool.sampling, "n": pool.samples}, where="rl.pool.sampling")
+    chunking = {"chunk_size": pool.chunk_size, "threads": threads}
     own = translate_in_chunks(policy, sources, src_lang, tgt_lang, sampling,
                               chunk_dir=_subdir(chunk_dir, "self"), **chunking)
     teacher_out = [[] for _ in sources]
-    if pool.get("include_teacher", True) and teacher is not None:
+    if pool.include_teacher and teacher is not None:
         greedy = Sampling(n=1, temperature=0.0, max_new_tokens=sampling.max_new_tokens,
                           batch_size=sampling.batch_size)
         teacher_out = translate_in_chunks(teacher, sources, src_lang, tgt_lang, greedy,
@@ -60,8 +63,8 @@ def _subdir(directory, name: str):
     return None if directory is None else Path(directory) / name
 
 
-def score_pool(pool_path, out_path, model: dict, batch_size: int = 64, threads: int = 1) -> int:
-    """Attach a QE score to every candidate of every pool row."""
+def score_pool(pool_path, out_path, model: dict, batch_size: int, threads: int = 1) -> int:
+    """Attach a QE score to every candidate of every pool row (``batch_size``: the QE section's)."""
     rows = read_jsonl(pool_path)
     flat_src = [r["src"] for r in rows for _ in r["candidates"]]
     flat_mt = [c["text"] for r in rows for c in r["candidates"]]
