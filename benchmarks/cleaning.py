@@ -36,9 +36,11 @@ for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from algharb.data.clean import apply_rule_filters  # noqa: E402
-from algharb.data.filters import TextColumn, _codepoint_tables, build_filter  # noqa: E402
+from algharb.data.filters import build_filter  # noqa: E402
 from algharb.data.ingest import ParallelCorpus  # noqa: E402
-from algharb.demo.lid import LanguageIdentifier, train_lid  # noqa: E402
+from algharb.data.lid import load_identifier  # noqa: E402
+from algharb.data.textstats import TextColumn, _codepoint_tables  # noqa: E402
+from algharb.demo.lid import train_lid  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 import synthetic  # noqa: E402
@@ -142,7 +144,7 @@ def time_ours(corpus_dir: Path, model: Path, repeats: int) -> dict:
             for _ in range(repeats):
                 corpus = read_corpus(corpus_dir)
                 # A new identifier per run: its token cache starts empty every time.
-                identifier = LanguageIdentifier(model) if lid else None
+                identifier = load_identifier("fasttext", {"path": str(model)}) if lid else None
                 wall, cpu = time.perf_counter(), time.process_time()
                 table = apply_rule_filters(corpus, SRC_LANG, TGT_LANG, config, lid=identifier, progress=False)
                 best_cpu = min(best_cpu, time.process_time() - cpu)
@@ -179,7 +181,7 @@ def agree(corpus_dir: Path, model: Path, decisions: Path) -> dict:
     """Per filter (each alone on every pair, raw text) the share of equal keep/reject decisions."""
     corpus = read_corpus(corpus_dir)
     srcs, tgts = TextColumn(corpus.src), TextColumn(corpus.tgt)  # counted once for all filters
-    identifier = LanguageIdentifier(model)
+    identifier = load_identifier("fasttext", {"path": str(model)})
     ours_all = np.ones(len(corpus), dtype=bool)
     theirs_all = np.ones(len(corpus), dtype=bool)
     shares = {}

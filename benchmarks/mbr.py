@@ -2,9 +2,9 @@
 
 One seeded workload, one run, every method pinned to the same core(s):
 
-(a) ``ours``: :func:`algharb.metrics.chrf_matrix.chrf_matrix` (all pairwise
+(a) ``ours``: :func:`algharb.decode.utility.chrf.chrf_matrix` (all pairwise
     sentence chrF scores at once, equal to sacrebleu's) + ``mbr_scores`` +
-    ``select`` from :mod:`algharb.decode.mbr`, end to end from the candidate
+    ``argmax_earliest`` from :mod:`algharb.decode.mbr`, end to end from the candidate
     list to the selected index; self-comparison excluded (the pipeline's
     default) and, for the comparison with mbrs, included (mbrs' setting);
 (b) ``mbrs``: ``DecoderMBR`` + ``MetricChrF()`` in its default setting
@@ -126,14 +126,14 @@ def best_time(fn, lists, repeats: int, warmup: int = 2) -> tuple[float, list]:
 
 
 def run_ours(lists, repeats: int, include_self: bool, threads: int = 1) -> dict:
-    """chrf_matrix + mbr_scores + select per sentence; ``threads`` > 1: sentences on a thread pool."""
+    """chrf_matrix + mbr_scores + argmax_earliest per sentence; ``threads`` > 1: sentences on a thread pool."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from algharb.decode.mbr import mbr_scores, select
-    from algharb.metrics.chrf_matrix import chrf_matrix
+    from algharb.decode.mbr import argmax_earliest, mbr_scores
+    from algharb.decode.utility.chrf import chrf_matrix
 
     def decode(candidates):
-        return select(mbr_scores(chrf_matrix(candidates), include_self=include_self))
+        return argmax_earliest(mbr_scores(chrf_matrix(candidates), include_self=include_self, aggregate="mean"))
 
     if threads == 1:
         seconds, picks = best_time(decode, lists, repeats)
@@ -152,13 +152,13 @@ def run_sacrebleu_loop(lists, repeats: int) -> dict:
     import numpy as np
     from sacrebleu.metrics import CHRF
 
-    from algharb.decode.mbr import mbr_scores, select
+    from algharb.decode.mbr import argmax_earliest, mbr_scores
 
     metric = CHRF()
 
     def decode(candidates):
         matrix = np.array([[metric.sentence_score(h, [r]).score / 100 for r in candidates] for h in candidates])
-        return select(mbr_scores(matrix))
+        return argmax_earliest(mbr_scores(matrix, include_self=False, aggregate="mean"))
 
     seconds, picks = best_time(decode, lists, repeats, warmup=1)
     return {"seconds_per_sentence": seconds / len(lists), "sentences": len(lists), "idx": picks}
@@ -238,7 +238,7 @@ def agreement(picks: list[int], reference: list[int], lists) -> dict:
 def explain(picks, ours_picks, lists, include_self: bool) -> dict:
     """Classify disagreements by the gap in our exact (float64) MBR scores."""
     from algharb.decode.mbr import mbr_scores
-    from algharb.metrics.chrf_matrix import chrf_matrix
+    from algharb.decode.utility.chrf import chrf_matrix
 
     kinds = {"duplicate_text": 0, "near_tie_1e-6": 0, "real": 0}
     gaps = []
@@ -248,7 +248,7 @@ def explain(picks, ours_picks, lists, include_self: bool) -> dict:
         if candidates[theirs] == candidates[ours]:
             kinds["duplicate_text"] += 1
             continue
-        scores = mbr_scores(chrf_matrix(candidates), include_self=include_self)
+        scores = mbr_scores(chrf_matrix(candidates), include_self=include_self, aggregate="mean")
         gap = float(scores[ours] - scores[theirs])
         gaps.append(gap)
         kinds["near_tie_1e-6" if abs(gap) <= 1e-6 * max(1.0, abs(scores[ours])) else "real"] += 1
@@ -379,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     if mbrs:
         details["mbrs_versions"] = mbrs["versions"]
         lists = workloads[n_max]
-        from algharb.metrics.chrf_matrix import chrf_matrix
+        from algharb.decode.utility.chrf import chrf_matrix
 
         for setting, matrices in mbrs["matrices"].items():
             diffs = [float(np.max(np.abs(np.asarray(m) - 100 * chrf_matrix(c)))) for m, c in zip(matrices, lists)]

@@ -3,7 +3,7 @@
 Per source sentence with N candidates, the MBR utility matrix
 U[i, j] = COMET(src, cand_i, cand_j) is computed by
 
-(a) ``ours``: :func:`algharb.metrics.comet_mbr.comet_utility_matrices`
+(a) ``ours``: :func:`algharb.decode.utility.comet.comet_utility_matrices`
     (encode the source and the distinct candidates once, estimator on the
     N² pairs), with the encoder under bf16 autocast on CUDA; also in fp32;
 (b) ``pairwise``: every triple through the model's normal ``forward``
@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 from algharb.demo.comet_standin import build_encoder
-from algharb.metrics.comet_mbr import (
+from algharb.decode.utility.comet import (
     comet_utility_matrices,
     precision_context,
     resolve_precision,
@@ -154,7 +154,8 @@ def time_ours(model, sources, lists, device, precision, repeats: int, batch_size
               factorised: bool = True) -> dict:
     """Best-of-``repeats`` seconds for the whole batch of sentences, and for its encoding alone."""
     unique = list(dict.fromkeys([*sources, *(c for cands in lists for c in cands)]))
-    comet_utility_matrices(model, sources[:1], [lists[0][:8]], device=device, precision=precision)  # warm-up
+    comet_utility_matrices(model, sources[:1], [lists[0][:8]], batch_size=batch_size, device=device,
+                           precision=precision)  # warm-up
     total, encode = [], []
     for _ in range(repeats):
         with _timed(device, total):

@@ -69,9 +69,9 @@ rule hybrid_scores:
     params:
         tgt_lang=tgt_lang,
         utility_model=model_spec("utility"),
-        mbr=as_json(CFG.decode.mbr.to_dict()),
+        # What scoring depends on: changing how scores are aggregated reruns selection only.
+        mbr=as_json(CFG.decode.mbr.scoring()),
         align=as_json(CFG.decode.align.to_dict()),
-        seed=CFG.seed,
     conda:
         "../envs/algharb.yaml"
     threads: THREADS

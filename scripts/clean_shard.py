@@ -10,6 +10,6 @@ with job_context(snakemake):
         out_keys=snakemake.output.dedup_keys,
         src_lang=snakemake.params.src_lang,
         tgt_lang=snakemake.params.tgt_lang,
-        clean=params_json(snakemake.params.clean),
+        rules=params_json(snakemake.params.rules),
         lid=snakemake.params.lid,
     )

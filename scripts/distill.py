@@ -14,7 +14,7 @@ with job_context(snakemake):
         sampling=params_json(snakemake.params.sampling),
         seed=snakemake.params.seed,
         threads=snakemake.threads,
-        clean=params_json(snakemake.params.clean),
+        refilter=params_json(snakemake.params.refilter),
         lid=snakemake.params.lid,
         stats_path=snakemake.output.stats,
         chunk_dir=snakemake.params.chunk_dir,

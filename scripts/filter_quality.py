@@ -1,6 +1,6 @@
 """Demo only: how well cleaning separated the injected noise from clean pairs."""
 
-from algharb.steps.data import filter_quality_file
+from algharb.demo.filter_quality import filter_quality_file
 from algharb.jobs import job_context
 
 with job_context(snakemake):

@@ -1,7 +1,8 @@
 """Select one candidate per source with S_MBR + λ·S_align."""
 
+from algharb.decode.config import MBRConfig
+from algharb.jobs import job_context, params_json
 from algharb.steps.decode import hybrid_select_file
-from algharb.jobs import job_context
 
 with job_context(snakemake):
     hybrid_select_file(
@@ -9,5 +10,5 @@ with job_context(snakemake):
         hyp_path=snakemake.output.hyp,
         selections_path=snakemake.output.selections,
         lam=snakemake.params.lam,
-        mbr=snakemake.params.mbr,
+        mbr=MBRConfig.from_dict(params_json(snakemake.params.mbr), where="decode.mbr"),
     )

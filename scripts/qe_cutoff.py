@@ -9,5 +9,5 @@ with job_context(snakemake):
         out_path=snakemake.output[0],
         src_lang=snakemake.params.src_lang,
         tgt_lang=snakemake.params.tgt_lang,
-        clean=params_json(snakemake.params.clean),
+        qe=params_json(snakemake.params.qe),
     )

@@ -8,9 +8,12 @@ import numpy as np
 import pytest
 from sacrebleu.metrics import CHRF
 
-from algharb.decode.mbr import mbr_scores, select, utility_matrices
-from algharb.metrics import triple_utility
-from algharb.metrics.chrf_matrix import chrf_matrix
+from algharb.decode.mbr import argmax_earliest, mbr_scores
+from algharb.decode.utility import pairwise_matrices
+from algharb.decode.utility.chrf import chrf_matrix
+from algharb.metrics.sacre import sentence_scores
+
+MEAN = {"include_self": False, "aggregate": "mean"}
 
 # Scripts, emoji (incl. a ZWJ sequence's parts), combining marks, and the
 # whitespace str.split() removes (NBSP, ideographic space, \x1c, \x85, ...).
@@ -81,7 +84,7 @@ def test_equals_sacrebleu_with_options(options):
 
 def test_fallback_paths(monkeypatch):
     """Stable argsort, compacted rank columns and float64 products give the same scores."""
-    import algharb.metrics.chrf_matrix as module
+    import algharb.decode.utility.chrf as module
 
     rng = random.Random(5)
     sets = [random_set(rng, 2, 10) + ["abababababab", "aaaaaaaaaaaaaaaaaaaa"] for _ in range(3)]
@@ -166,19 +169,19 @@ def sampled_candidates(rng: random.Random, n: int) -> list[str]:
 def test_mbr_selects_what_the_sacrebleu_loop_selects(seed, include_self):
     rng = random.Random(seed)
     candidates = sampled_candidates(rng, rng.choice([1, 2, 3, 8, 20, 40]))
-    fast = mbr_scores(chrf_matrix(candidates), include_self=include_self)
-    exact = mbr_scores(exact_mbr_matrix(candidates), include_self=include_self)
+    fast = mbr_scores(chrf_matrix(candidates), include_self=include_self, aggregate="mean")
+    exact = mbr_scores(exact_mbr_matrix(candidates), include_self=include_self, aggregate="mean")
     np.testing.assert_allclose(fast, exact, rtol=0, atol=1e-12)
-    assert select(fast) == select(exact)
+    assert argmax_earliest(fast) == argmax_earliest(exact)
     for aggregate in ("mean", "sum"):
-        assert select(mbr_scores(chrf_matrix(candidates), include_self, aggregate)) == \
-            select(mbr_scores(exact_mbr_matrix(candidates), include_self, aggregate))
+        assert argmax_earliest(mbr_scores(chrf_matrix(candidates), include_self, aggregate)) == \
+            argmax_earliest(mbr_scores(exact_mbr_matrix(candidates), include_self, aggregate))
 
 
 def test_agrees_with_the_pipeline_utility_matrices():
     rng = random.Random(11)
     lists = [sampled_candidates(rng, n) for n in (1, 5, 17, 30)]
-    matrices = utility_matrices(["s"] * len(lists), lists, triple_utility("chrf"))
+    matrices = pairwise_matrices(["s"] * len(lists), lists, lambda s, h, r: sentence_scores("chrf", h, r))
     for candidates, matrix in zip(lists, matrices):
         np.testing.assert_array_equal(chrf_matrix(candidates), matrix)
 
@@ -187,16 +190,16 @@ def test_duplicates_tie_and_the_earliest_wins():
     candidates = ["völlig anders", "the cat sat", "the cat sat", "a cat sat", "the cat sat"]
     matrix = chrf_matrix(candidates)
     assert np.array_equal(matrix[1], matrix[2]) and np.array_equal(matrix[:, 1], matrix[:, 4])
-    scores = mbr_scores(matrix)
+    scores = mbr_scores(matrix, **MEAN)
     assert scores[1] == scores[2] == scores[4]
-    assert select(scores) == 1
-    assert select(mbr_scores(chrf_matrix(candidates))) == 1  # deterministic across calls
+    assert argmax_earliest(scores) == 1
+    assert argmax_earliest(mbr_scores(chrf_matrix(candidates), **MEAN)) == 1  # deterministic across calls
 
 
 def test_one_and_zero_candidates():
-    assert mbr_scores(chrf_matrix([])).size == 0
-    assert select(mbr_scores(chrf_matrix(["only"]))) == 0
-    assert select(mbr_scores(chrf_matrix([""]))) == 0
-    assert select(mbr_scores(chrf_matrix(["", ""]))) == 0
-    assert select(mbr_scores(chrf_matrix(["", "a b c", ""]))) == 0  # all zero: a tie, the earliest
-    assert select(mbr_scores(chrf_matrix(["", "a b c", "a b c"]))) == 1
+    assert mbr_scores(chrf_matrix([]), **MEAN).size == 0
+    assert argmax_earliest(mbr_scores(chrf_matrix(["only"]), **MEAN)) == 0
+    assert argmax_earliest(mbr_scores(chrf_matrix([""]), **MEAN)) == 0
+    assert argmax_earliest(mbr_scores(chrf_matrix(["", ""]), **MEAN)) == 0
+    assert argmax_earliest(mbr_scores(chrf_matrix(["", "a b c", ""]), **MEAN)) == 0  # all zero: a tie, the earliest
+    assert argmax_earliest(mbr_scores(chrf_matrix(["", "a b c", "a b c"]), **MEAN)) == 1

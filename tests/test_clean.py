@@ -1,4 +1,4 @@
-"""Tests for algharb.data.clean: config, decision table, QE, funnel, outputs."""
+"""Tests for the cleaning runner (algharb.data.clean), its config (algharb.data.config) and the decision table."""
 
 import json
 
@@ -6,17 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from algharb.data.clean import (
-    FilterConfig,
-    apply_qe_rejections,
-    apply_rule_filters,
-    funnel,
-    read_decisions,
-    split_jsonl_rows,
-    write_decisions,
-)
-from algharb.data.filters import qe_cutoff
+from algharb.data.clean import apply_qe_rejections, apply_rule_filters
+from algharb.data.config import CleanConfig, FilterConfig, QEConfig
+from algharb.data.decisions import funnel, read_decisions, split_jsonl_rows, write_decisions
 from algharb.data.ingest import ParallelCorpus, read_parallel
+from algharb.data.qe import qe_cutoff
 
 ALL_FILTERS = {
     "filters": [
@@ -42,7 +36,12 @@ EN_ZH = [
 
 def apply_qe_threshold(decisions, scores, threshold=None, *, quantile=None):
     """QE as the workflow applies it: cut the scores (qe_cutoff), then mark the rejections."""
-    return apply_qe_rejections(decisions, scores, qe_cutoff(scores, threshold=threshold, quantile=quantile))
+    return apply_qe_rejections(decisions, scores, qe_cutoff(scores, QEConfig(threshold=threshold, quantile=quantile)))
+
+
+def filter_config(clean, pair=None):
+    """A ``clean`` section's settings for one direction."""
+    return CleanConfig.from_dict(clean, where="clean").filter_config(pair)
 
 
 def decide(pairs=EN_ZH, config=ALL_FILTERS, **kwargs):
@@ -114,24 +113,31 @@ def test_language_id_uses_the_given_identifier():
 
 
 def test_config_unknown_keys_are_named():
-    with pytest.raises(ValueError, match="'filter'"):
-        FilterConfig.from_dict({"filter": []})
+    with pytest.raises(ValueError, match=r"'clean\.filter'"):
+        filter_config({"filter": []})
     with pytest.raises(ValueError, match="'lenght'"):
-        FilterConfig.from_dict({"filters": ["lenght"]})
-    with pytest.raises(ValueError, match=r"filters\[0\].*'maximum'"):
-        FilterConfig.from_dict({"filters": [{"length": {"maximum": 3}}]})
-    with pytest.raises(ValueError, match=r"clean.filters.length.*'maximum'"):
-        FilterConfig.from_dict({"filters": {"length": {"maximum": 3}}})
-    with pytest.raises(ValueError, match="'lowercase'"):
-        FilterConfig.from_dict({"normalize": {"lowercase": True}})
+        filter_config({"filters": ["lenght"]})
+    with pytest.raises(ValueError, match=r"'clean\.filters\[0\]\.maximum'"):
+        filter_config({"filters": [{"length": {"maximum": 3}}]})
+    with pytest.raises(ValueError, match=r"'clean\.filters\.length\.maximum'"):
+        filter_config({"filters": {"length": {"maximum": 3}}})
+    with pytest.raises(ValueError, match=r"'clean\.normalize\.lowercase'"):
+        filter_config({"normalize": {"lowercase": True}})
     with pytest.raises(ValueError, match="not both"):
-        FilterConfig.from_dict({"qe": {"threshold": 0.5, "quantile": 0.1}})
+        CleanConfig.from_dict({"qe": {"threshold": 0.5, "quantile": 0.1}}).qe_for("en-zh")
     with pytest.raises(ValueError, match="clean.qe.quantile"):
-        FilterConfig.from_dict({"qe": {"mode": "quantile", "threshold": 0.5}})
+        CleanConfig.from_dict({"qe": {"mode": "quantile", "threshold": 0.5}}).qe_for("en-zh")
     with pytest.raises(ValueError, match="more than once"):
-        FilterConfig.from_dict({"filters": ["copy", "copy"]})
-    with pytest.raises(ValueError, match=r"per_pair.en-zh.copy.*'max'"):
-        FilterConfig.from_dict({"filters": {"copy": {}}, "per_pair": {"en-zh": {"copy": {"max": 1}}}}, "en-zh")
+        filter_config({"filters": ["copy", "copy"]})
+    with pytest.raises(ValueError, match=r"'clean\.per_pair\.en-zh\.copy\.max'"):
+        filter_config({"filters": {"copy": {}}, "per_pair": {"en-zh": {"copy": {"max": 1}}}}, "en-zh")
+
+
+def test_option_values_are_checked_when_the_config_is_parsed():
+    with pytest.raises(ValueError, match=r"clean\.filters\.length_ratio: length_ratio\.max"):
+        filter_config({"filters": {"length_ratio": {"max": 0.5}}})
+    with pytest.raises(ValueError, match=r"clean\.normalize\.fix_casing: expected true or false"):
+        filter_config({"normalize": {"fix_casing": "yes"}})
 
 
 def test_workflow_config_shape():
@@ -147,10 +153,10 @@ def test_workflow_config_shape():
         },
         "qe": {"mode": "threshold", "threshold": 0.55, "quantile": 0.1, "batch_size": 64},
     }
-    config = FilterConfig.from_dict(clean)
+    config = filter_config(clean)
     assert config.filter_names == ["length", "length_ratio", "non_alphabetic", "copy", "duplicate", "language_id"]
-    assert config.filters[5] == ("language_id", {"min_prob": 0.5})
-    assert config.qe == {"threshold": 0.55}
+    assert config.options("language_id").min_prob == 0.5 and config.options("language_id").identifier == "fasttext"
+    assert CleanConfig.from_dict(clean).qe_for("en-zh").check() == ("threshold", 0.55)
 
 
 def test_per_pair_overrides_replace_drop_and_append():
@@ -158,13 +164,13 @@ def test_per_pair_overrides_replace_drop_and_append():
         "filters": {"length_ratio": {"max": 2.0, "unit": "chars"}, "copy": {}, "duplicate": {}},
         "per_pair": {"en-zh": {"length_ratio": {"max": 4.0}, "copy": False, "non_alphabetic": {"max_share": 0.4}}},
     }
-    en_zh = FilterConfig.from_dict(data, "en-zh")
-    assert en_zh.filters == [
-        ("length_ratio", {"max": 4.0}),
-        ("duplicate", {}),
+    en_zh = filter_config(data, "en-zh")
+    assert [(name, options.to_dict()) for name, options in en_zh.filters] == [
+        ("length_ratio", {"max": 4.0, "unit": "auto", "chars_per_word": {}}),
+        ("duplicate", {"side": "pair"}),
         ("non_alphabetic", {"max_share": 0.4}),
     ]
-    assert FilterConfig.from_dict(data, "en-de").filter_names == ["length_ratio", "copy", "duplicate"]
+    assert filter_config(data, "en-de").filter_names == ["length_ratio", "copy", "duplicate"]
 
 
 def test_dict_config_applies_the_pair_overrides():
@@ -260,16 +266,35 @@ def test_read_decisions_names_bad_line(tmp_path):
 
 
 def test_per_pair_qe_replaces_the_qe_section():
-    data = {"filters": {"copy": {}}, "qe": {"mode": "threshold", "threshold": 0.7},
-            "per_pair": {"en-zh": {"qe": {"mode": "quantile", "quantile": 0.1}, "copy": False}}}
-    assert FilterConfig.from_dict(data, "en-zh").qe == {"quantile": 0.1}
-    assert FilterConfig.from_dict(data, "en-zh").filters == []
-    assert FilterConfig.from_dict(data, "en-de").qe == {"threshold": 0.7}
+    data = CleanConfig.from_dict({"filters": {"copy": {}}, "qe": {"mode": "threshold", "threshold": 0.7},
+                                  "per_pair": {"en-zh": {"qe": {"mode": "quantile", "quantile": 0.1}, "copy": False}}})
+    assert data.qe_for("en-zh").check() == ("quantile", 0.1)
+    assert data.filter_config("en-zh").filters == ()
+    assert data.qe_for("en-de").check() == ("threshold", 0.7)
+    bad = data.replace(per_pair={"en-zh": {"qe": {"quantile": 3}}})
     with pytest.raises(ValueError, match=r"clean\.per_pair\.en-zh\.qe\.quantile"):
-        FilterConfig.from_dict({**data, "per_pair": {"en-zh": {"qe": {"quantile": 3}}}}, "en-zh")
+        bad.qe_for("en-zh")
+
+
+def test_rule_settings_ignore_qe_and_round_trip():
+    """What clean_shard gets: a QE change leaves it as it is, so the shards' rule filters do not rerun."""
+    clean = {"filters": {"language_id": {"min_prob": 0.6}, "copy": {}, "duplicate": None},
+             "per_pair": {"en-zh": {"copy": False, "qe": {"quantile": 0.2}}},
+             "qe": {"mode": "threshold", "threshold": 0.7, "batch_size": 8}}
+    base = CleanConfig.from_dict(clean)
+    for changed in ({"threshold": 0.1}, {"mode": "quantile", "quantile": 0.5}, {"batch_size": 1}):
+        other = CleanConfig.from_dict({**clean, "qe": {**clean["qe"], **changed}})
+        for pair in ("en-zh", "en-de"):
+            assert other.rule_settings(pair) == base.rule_settings(pair)
+    settings = base.rule_settings("en-de")
+    assert "qe" not in json.dumps(settings)
+    assert list(settings["filters"]) == ["copy", "duplicate", "language_id"]  # name order: the workflow's
+    assert FilterConfig.from_dict(json.loads(json.dumps(settings))).to_dict() == settings
+    assert list(base.rule_settings("en-zh")["filters"]) == ["duplicate", "language_id"]
+    assert base.qe_for("en-zh").cut() == {"mode": None, "threshold": None, "quantile": 0.2}
 
 
 def test_dedup_filters_run_after_the_per_pair_filters_whatever_their_position():
-    config = FilterConfig.from_dict({"filters": ["near_duplicate", "duplicate", "copy", "length"]})
+    config = filter_config({"filters": ["near_duplicate", "duplicate", "copy", "length"]})
     assert [name for name, _ in config.pair_filters] == ["copy", "length"]
     assert [name for name, _ in config.dedup_filters] == ["duplicate", "near_duplicate"]

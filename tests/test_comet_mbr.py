@@ -1,4 +1,4 @@
-"""MBR utility matrices from reused COMET sentence embeddings (algharb.metrics.comet_mbr).
+"""MBR utility matrices from reused COMET sentence embeddings (algharb.decode.utility.comet).
 
 A tiny reference-based stand-in (RegressionMetric on a 2-layer, hidden-32
 XLM-R encoder, briefly trained so that scores spread) is built offline with
@@ -15,16 +15,25 @@ import numpy as np
 import pytest
 import torch
 
-from algharb.decode.mbr import hybrid_select, utility_matrices
+from algharb.decode.config import MBRConfig
+from algharb.decode.mbr import select_candidate
+from algharb.decode.utility import UtilityInputs, build_utility, pairwise_matrices
+from algharb.decode.utility import comet as utility_comet
+from algharb.decode.utility.comet import UnsupportedCometModel, sentence_embeddings
 from algharb.demo.comet_standin import build_encoder, make_graded_examples, train_standin
-from algharb.metrics import comet_mbr
 from algharb.metrics.comet import CometScorer, load_comet_model
-from algharb.metrics.comet_mbr import UnsupportedCometModel, comet_utility_matrices, sentence_embeddings
 
 torch.set_num_threads(1)
 
 # fp32 CPU: the two paths differ only in summation order and padding width (~1e-7).
 TOLERANCE = 1e-5
+MBR = MBRConfig()
+
+
+def comet_utility_matrices(model, sources, lists, **options):
+    """The factorised matrices with ``decode.mbr``'s defaults unless ``options`` override them."""
+    settings = {"batch_size": MBR.batch_size, "precision": MBR.precision, **options}
+    return utility_comet.comet_utility_matrices(model, sources, lists, **settings)
 
 # Target "languages" in different scripts, so the tokenizer sees more than Latin.
 ALPHABETS = {
@@ -92,7 +101,7 @@ def expected(scorer, pairs):
 
     def matrices(seed: int) -> list[np.ndarray]:
         if seed not in cache:
-            cache[seed] = pairwise_matrices(scorer, *candidate_sets(pairs, seed))
+            cache[seed] = every_triple_matrices(scorer, *candidate_sets(pairs, seed))
         return cache[seed]
 
     return matrices
@@ -121,7 +130,7 @@ def candidate_sets(pairs, seed: int) -> tuple[list[str], list[list[str]]]:
     return sources, lists
 
 
-def pairwise_matrices(scorer, sources, lists) -> list[np.ndarray]:
+def every_triple_matrices(scorer, sources, lists) -> list[np.ndarray]:
     """Every (i, j) triple of every source through CometScorer.score (comet's predict), no dedup."""
     srcs, hyps, refs = [], [], []
     for source, cands in zip(sources, lists):
@@ -160,11 +169,11 @@ def test_long_candidate_is_truncated_as_comet_truncates(model, pairs):
 def test_mbr_selects_what_pairwise_scoring_selects(model, scorer, pairs, seed):
     sources, lists = candidate_sets(pairs, seed)
     ours = comet_utility_matrices(model, sources, lists)
-    pairwise = utility_matrices(sources, lists, scorer.score)  # the pipeline's current path
+    pairwise = pairwise_matrices(sources, lists, scorer.score)  # the exact path
     for got, want in zip(ours, pairwise):
         if len(got) == 0:
             continue
-        mine, theirs = hybrid_select(got, None, lam=0.0), hybrid_select(want, None, lam=0.0)
+        mine, theirs = select_candidate(got, None, 0.0, MBR), select_candidate(want, None, 0.0, MBR)
         assert mine.index == theirs.index
         np.testing.assert_allclose(mine.mbr, theirs.mbr, atol=TOLERANCE)
 
@@ -181,7 +190,7 @@ def test_empty_inputs_need_no_encoding(model):
     assert comet_utility_matrices(model, [], []) == []
     (only,) = comet_utility_matrices(model, ["a source"], [[]])
     assert only.shape == (0, 0)
-    assert sentence_embeddings(model, []).shape == (0, model.encoder.output_units)
+    assert sentence_embeddings(model, [], batch_size=8, precision=None).shape == (0, model.encoder.output_units)
 
 
 def test_bf16_autocast_stays_close_to_fp32(model, pairs):
@@ -193,10 +202,10 @@ def test_bf16_autocast_stays_close_to_fp32(model, pairs):
 
 
 def test_factorised_estimator_falls_back_when_it_disagrees(model, expected, pairs, monkeypatch, caplog):
-    original = comet_mbr._FactorisedEstimator.__call__
-    monkeypatch.setattr(comet_mbr._FactorisedEstimator, "__call__", lambda self, r, f: original(self, r, f) + 1.0)
+    original = utility_comet._FactorisedEstimator.__call__
+    monkeypatch.setattr(utility_comet._FactorisedEstimator, "__call__", lambda self, r, f: original(self, r, f) + 1.0)
     sources, lists = candidate_sets(pairs, 0)
-    with caplog.at_level(logging.WARNING, logger=comet_mbr.__name__):
+    with caplog.at_level(logging.WARNING, logger=utility_comet.__name__):
         ours = comet_utility_matrices(model, sources, lists)
     assert "using model.estimate" in caplog.text
     for got, want in zip(ours, expected(0)):
@@ -234,19 +243,38 @@ def test_unsupported_model_classes_raise_a_clear_error(encoder_dir):
         with pytest.raises(UnsupportedCometModel, match=f"{name}.*{hint}"):
             comet_utility_matrices(unsupported, ["src"], [["a", "b"]])
         with pytest.raises(ValueError):  # callers may catch plain ValueError
-            comet_mbr.check_supported(unsupported)
+            utility_comet.check_supported(unsupported)
 
 
 def test_the_decoding_step_uses_the_factorised_utility(model_dir, scorer, pairs, tmp_path):
+    from algharb.decode.config import AlignConfig
     from algharb.io import read_jsonl, write_jsonl
-    from algharb.steps.decode import hybrid_scores_file
+    from algharb.steps.decode import candidate_scores_file
 
     sources, lists = candidate_sets(pairs, seed=5)
     write_jsonl(tmp_path / "c.jsonl", [{"id": i, "src": s, "candidates": c} for i, (s, c) in
                                         enumerate(zip(sources, lists))])
-    hybrid_scores_file(tmp_path / "c.jsonl", tmp_path / "s.jsonl", "de", {"path": str(model_dir)},
-                       {"utility": "comet"}, {"backend": "none"})
+    candidate_scores_file(tmp_path / "c.jsonl", tmp_path / "s.jsonl", "de", {"path": str(model_dir)},
+                          MBRConfig(utility="comet"), AlignConfig(backend="none"))
     saved = [np.asarray(row["utility"], dtype=float).reshape(len(row["candidates"]), len(row["candidates"]))
              for row in read_jsonl(tmp_path / "s.jsonl")]
-    for got, want in zip(saved, pairwise_matrices(scorer, sources, lists)):
+    for got, want in zip(saved, every_triple_matrices(scorer, sources, lists)):
         np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_the_registered_utility_is_factorised_or_falls_back_to_pairwise(model_dir, encoder_dir, scorer, pairs,
+                                                                        monkeypatch, caplog):
+    sources, lists = candidate_sets(pairs, 0)
+    utility = build_utility(MBR, UtilityInputs(tgt_lang="de", model={"path": str(model_dir)}, threads=1))
+    monkeypatch.setattr(utility_comet.CometUtility, "sentences_per_batch", 2)  # several factorised calls
+    factorised = utility.matrices(sources, lists)
+    for got, want in zip(factorised, pairwise_matrices(sources, lists, scorer.score)):
+        np.testing.assert_allclose(got, want, atol=TOLERANCE)
+    unsupported, _ = _unsupported_models(encoder_dir)["UnifiedMetric"]
+    monkeypatch.setattr(utility.scorer, "_model", unsupported)
+    calls = []
+    monkeypatch.setattr(utility.scorer, "score", lambda s, h, r: calls.append(len(h)) or [0.5] * len(h))
+    with caplog.at_level(logging.WARNING, logger=utility_comet.__name__):
+        fallback = utility.matrices(sources[:4], lists[:4])
+    assert "scoring every candidate pair with the full model" in caplog.text
+    assert calls == [sum(len(set(c)) ** 2 for c in lists[:4])] and fallback[3].shape == (7, 7)

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from algharb.data.quality import filter_quality, kept_precision
+from algharb.demo.filter_quality import filter_quality, kept_precision
 
 
 def test_recall_per_kind_and_precision_of_kept():
@@ -28,7 +28,7 @@ def test_unlabelled_lines_are_an_error():
 
 
 def test_precision_and_recall_per_filter():
-    from algharb.data.quality import filter_precision_recall
+    from algharb.demo.filter_quality import filter_precision_recall
 
     decisions = pd.DataFrame({
         "line": [1, 2, 3, 4, 5, 6],

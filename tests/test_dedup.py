@@ -26,7 +26,7 @@ from algharb.data.dedup import save_dedup_keys
     ],
 )
 def test_near_duplicates_across_scripts(first, second):
-    assert near_form(first) == near_form(second)
+    assert near_form(first, mask_digits=True) == near_form(second, mask_digits=True)
 
 
 @pytest.mark.parametrize(
@@ -39,12 +39,13 @@ def test_near_duplicates_across_scripts(first, second):
     ],
 )
 def test_different_words_are_not_near_duplicates(first, second):
-    assert near_form(first) != near_form(second)
+    assert near_form(first, mask_digits=True) != near_form(second, mask_digits=True)
 
 
 def test_digit_masking_is_optional():
     assert near_form("Room 101", mask_digits=False) != near_form("Room 102", mask_digits=False)
-    assert near_form("Room 101") == near_form("Room 102")
+    assert near_form("Room 101", mask_digits=True) == near_form("Room 102", mask_digits=True)
+    assert dedup_keys("near_duplicate", {}, ["Room 101"], ["x"]) == dedup_keys("near_duplicate", {}, ["Room 102"], ["x"])
 
 
 def test_keys_are_stable_across_processes():
@@ -71,7 +72,7 @@ def test_pair_key_does_not_confuse_where_the_sides_split():
 def test_bad_options_name_the_key():
     with pytest.raises(ValueError, match="near_duplicate.side"):
         dedup_keys("near_duplicate", {"side": "both"}, ["a"], ["b"])
-    with pytest.raises(ValueError, match="unknown parameter 'lowercase'"):
+    with pytest.raises(ValueError, match=r"unknown key 'duplicate\.lowercase'"):
         dedup_keys("duplicate", {"lowercase": True}, ["a"], ["b"])
 
 

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from algharb.io import write_lines
+from algharb.io import read_json, write_lines
+from algharb.metrics import METRICS, MetricInputs, build_metric
 from algharb.metrics.sacre import corpus_score, sentence_scores
 from algharb.steps.evaluate import ablation_table, collect_scores, evaluate_file
 from algharb.report.tables import write_table
@@ -24,7 +25,7 @@ def test_evaluate_file_and_table(tmp_path):
         write_lines(tmp_path / f"{system}.txt", hyp)
         for pair in ("en-qaa", "en-qab"):
             evaluate_file(tmp_path / "src", tmp_path / "ref", tmp_path / f"{system}.txt",
-                          tmp_path / "eval" / system / f"{pair}.json", ["chrf", "bleu"], "qaa")
+                          tmp_path / "eval" / system / f"{pair}.json", ["chrf", "bleu"], "qaa", None, 64)
     scores = collect_scores(sorted((tmp_path / "eval").glob("*/*.json")))
     table = ablation_table(scores, "chrf", ["two_step_sft", "two_step_rl", "hybrid_decode"], ["en-qaa", "en-qab"])
     assert list(table.index) == ["two_step_sft", "hybrid_decode"]
@@ -42,4 +43,43 @@ def test_hypothesis_count_must_match(tmp_path):
     write_lines(tmp_path / "ref", ["a", "b"])
     write_lines(tmp_path / "hyp", ["a"])
     with pytest.raises(ValueError, match="hyp has 1 lines but the test set"):
-        evaluate_file(tmp_path / "src", tmp_path / "ref", tmp_path / "hyp", tmp_path / "o.json", ["chrf"], "x")
+        evaluate_file(tmp_path / "src", tmp_path / "ref", tmp_path / "hyp", tmp_path / "o.json", ["chrf"], "x",
+                      None, 64)
+
+
+@METRICS.register("toy_length_ratio")
+class ToyLengthRatio:
+    """A metric added as the README shows: one class, one registry entry."""
+
+    def __init__(self, inputs: MetricInputs):
+        self.inputs = inputs
+
+    def score(self, sources, hypotheses, references) -> dict:
+        ratio = sum(map(len, hypotheses)) / sum(map(len, references))
+        return {"metric": "toy_length_ratio", "score": 100.0 * ratio,
+                "signature": f"toy:{self.inputs.tgt_lang}:{self.inputs.batch_size}"}
+
+
+def test_a_registered_metric_runs_through_the_evaluate_step(tmp_path):
+    write_lines(tmp_path / "src", ["a b", "c d"])
+    write_lines(tmp_path / "ref", ["xx yy", "zz ww"])
+    write_lines(tmp_path / "hyp", ["xx", "zz ww"])
+    out = tmp_path / "eval" / "toy_system" / "en-qaa.json"
+    result = evaluate_file(tmp_path / "src", tmp_path / "ref", tmp_path / "hyp", out,
+                           ["toy_length_ratio", "chrf"], "qaa", None, 32)
+    saved = read_json(out)
+    assert saved == result and list(saved["scores"]) == ["toy_length_ratio", "chrf"]
+    assert saved["scores"]["toy_length_ratio"] == {"metric": "toy_length_ratio", "score": 70.0,
+                                                    "signature": "toy:qaa:32"}
+    table = ablation_table(collect_scores([out]), "toy_length_ratio", ["toy_system"], ["en-qaa"])
+    assert table.loc["toy_system", "en-qaa"] == 70.0
+
+
+def test_metric_names_come_from_the_registry():
+    assert {"chrf", "bleu", "xcomet"} <= set(METRICS.names())
+    inputs = MetricInputs(tgt_lang="zh", model=None, batch_size=8, threads=1)
+    assert build_metric("bleu", inputs).score([], ["我爱你"], ["我爱你"]) == corpus_score("bleu", ["我爱你"], ["我爱你"], "zh")
+    with pytest.raises(ValueError, match=r"evaluate\.metrics: unknown evaluation metric 'meteor'.*xcomet"):
+        build_metric("meteor", inputs)
+    with pytest.raises(ValueError, match="metric 'xcomet' needs models.evaluation"):
+        build_metric("xcomet", inputs)

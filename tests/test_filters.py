@@ -1,30 +1,37 @@
-"""Tests for algharb.data.filters on hand-written multilingual pairs."""
+"""Tests for the rule filters (algharb.data.filters), their counts (algharb.data.textstats) and the QE cut."""
 
+import ast
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import algharb
+from algharb.data.config import QEConfig
 from algharb.data.filters import (
+    FILTERS,
+    CopyFilter,
+    LanguageIDFilter,
+    LengthFilter,
+    LengthRatioFilter,
+    NonAlphabeticFilter,
+    build_filter,
+)
+from algharb.data.lid import LANGUAGE_IDENTIFIERS
+from algharb.data.qe import qe_cutoff
+from algharb.data.textstats import (
     _ASCII_RUN,
     _NON_LETTER,
     _NONLETTER,
     _REFOLDS,
     _WORDCHAR,
-    CopyFilter,
-    LanguageIDFilter,
-    LengthFilter,
-    LengthRatioFilter,
     LineStats,
-    NonAlphabeticFilter,
     TextColumn,
     _codepoint_tables,
-    build_filter,
     make_length_counter,
     non_alphabetic_share,
-    qe_cutoff,
-    qe_rejections,
     select,
 )
 
@@ -192,9 +199,10 @@ def test_language_id_batches_and_skips_target_of_rejected_sources():
 
 
 def test_build_filter_reports_unknown_names_and_keys():
-    with pytest.raises(ValueError, match="'lenght'"):
+    with pytest.raises(ValueError, match="unknown filter 'lenght'; registered: length, length_ratio, non_alphabetic, "
+                                         "copy, language_id, duplicate, near_duplicate"):
         build_filter("lenght", {}, "en", "de")
-    with pytest.raises(ValueError, match="'max_len'"):
+    with pytest.raises(ValueError, match=r"'length\.max_len' \(did you mean 'max'\?\)"):
         build_filter("length", {"max_len": 3}, "en", "de")
     with pytest.raises(ValueError, match="length_ratio.max"):
         build_filter("length_ratio", {"max": "high"}, "en", "de")
@@ -212,24 +220,60 @@ def test_build_filter_passes_parameters():
 # --- qe -------------------------------------------------------------------------------------
 
 
+def test_filter_options_are_typed_sections_with_defaults_and_help():
+    for name in FILTERS:
+        options = FILTERS.get(name).Options
+        assert all(help_text for _, _, help_text in options.describe()), name
+    assert dict((key, default) for key, default, _ in FILTERS.get("length").Options.describe()) == {
+        "min": 1, "max": 200, "unit": "auto"}
+    assert LengthFilter("en", "de").max_length == 200.0
+
+
+def test_registries_are_the_only_builders():
+    """No code in the package builds a filter or a language identifier by its class: only through its registry."""
+    package = Path(algharb.__file__).parent
+    classes = {entry.__name__ for registry in (FILTERS, LANGUAGE_IDENTIFIERS) for entry in map(registry.get, registry)}
+    offenders = [
+        f"{path.relative_to(package)}:{node.lineno} calls {node.func.id}"
+        for path in sorted(package.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in classes
+    ]
+    assert not offenders, offenders
+    assert {"LengthFilter", "NearDuplicateFilter", "LanguageIdentifier"} <= classes
+
+
+def quantile(share):
+    return QEConfig(mode="quantile", quantile=share)
+
+
 def test_qe_threshold_rejects_strictly_below():
-    assert qe_rejections([0.5, 0.7, 0.69], threshold=0.7) == ["qe", None, "qe"]
+    assert qe_cutoff([0.5, 0.7, 0.69], QEConfig(mode="threshold", threshold=0.7)).tolist() == [True, False, True]
+    assert qe_cutoff([0.5, 0.7], QEConfig(threshold=0.6)).tolist() == [True, False]  # mode from the value given
 
 
 def test_qe_quantile_rejects_lowest_share_with_stable_ties():
-    assert qe_cutoff([0.9, 0.1, 0.5, 0.1], quantile=0.5).tolist() == [False, True, False, True]
-    assert qe_cutoff([0.3, 0.3, 0.3], quantile=0.34).tolist() == [True, False, False]
-    assert qe_cutoff(np.arange(100.0), quantile=0.29).sum() == 29
-    assert not qe_cutoff([0.1, 0.2], quantile=0.0).any()
+    assert qe_cutoff([0.9, 0.1, 0.5, 0.1], quantile(0.5)).tolist() == [False, True, False, True]
+    assert qe_cutoff([0.3, 0.3, 0.3], quantile(0.34)).tolist() == [True, False, False]
+    assert qe_cutoff(np.arange(100.0), quantile(0.29)).sum() == 29
+    assert not qe_cutoff([0.1, 0.2], quantile(0.0)).any()
+    # mode decides: the other value is ignored
+    assert qe_cutoff([0.9, 0.1], QEConfig(mode="quantile", quantile=0.5, threshold=0.95)).tolist() == [False, True]
 
 
-def test_qe_needs_exactly_one_mode_and_finite_scores():
-    with pytest.raises(ValueError, match="exactly one"):
-        qe_cutoff([0.1])
-    with pytest.raises(ValueError, match="exactly one"):
-        qe_cutoff([0.1], threshold=0.5, quantile=0.1)
+def test_qe_needs_one_checked_cut_and_finite_scores():
+    with pytest.raises(ValueError, match="no QE cut"):
+        qe_cutoff([0.1], QEConfig())
+    with pytest.raises(ValueError, match="not both"):
+        qe_cutoff([0.1], QEConfig(threshold=0.5, quantile=0.1))
+    with pytest.raises(ValueError, match=r"clean\.qe\.threshold: expected a number for mode 'threshold'"):
+        qe_cutoff([0.1], QEConfig(mode="threshold", quantile=0.1))
+    with pytest.raises(ValueError, match=r"clean\.qe\.quantile: expected a share in \[0, 1\]"):
+        qe_cutoff([0.1], quantile(1.5))
+    with pytest.raises(ValueError, match=r"clean\.qe\.mode: 'best' is not one of"):
+        qe_cutoff([0.1], QEConfig(mode="best"))
     with pytest.raises(ValueError, match="#1"):
-        qe_cutoff([0.1, float("nan")], threshold=0.5)
+        qe_cutoff([0.1, float("nan")], QEConfig(threshold=0.5))
 
 
 # --- hand-written examples per language, both paths --------------------------------------

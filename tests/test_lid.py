@@ -1,4 +1,4 @@
-"""Tests for algharb.demo.lid on a tiny synthetic three-language set."""
+"""Tests for language ID (algharb.data.lid) and the demo's stand-in model (algharb.demo.lid) on three toy languages."""
 
 import random
 
@@ -6,9 +6,14 @@ import fasttext
 import numpy as np
 import pytest
 
+from algharb.config.sections import DemoLidConfig
 from algharb.data.clean import apply_rule_filters
 from algharb.data.ingest import ParallelCorpus
-from algharb.demo.lid import LanguageIdentifier, _zero_filled_allocations, evaluate_lid, read_labelled, train_lid
+from algharb.data.lid import LANGUAGE_IDENTIFIERS, LanguageIdentifier, load_identifier
+from algharb.demo.lid import _zero_filled_allocations, evaluate_lid, read_labelled, train_lid
+
+# The demo's fastText settings (demo.lid in the config).
+DEMO_LID = DemoLidConfig().to_dict()
 
 VOCABULARY = {
     "en": "the house is big and we were going to see our friends today with some water when it rains".split(),
@@ -34,7 +39,7 @@ def lid_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lid")
     (folder / "train.txt").write_text("\n".join(labelled_lines(200, seed=1)) + "\n", encoding="utf-8")
     (folder / "valid.txt").write_text("\n".join(labelled_lines(40, seed=2)) + "\n", encoding="utf-8")
-    model = train_lid(folder / "train.txt", folder / "lid.bin", seed=3, bucket=20_000)
+    model = train_lid(folder / "train.txt", folder / "lid.bin", seed=3, bucket=20_000, **DEMO_LID)
     return folder, model
 
 
@@ -69,13 +74,14 @@ def test_same_seed_gives_the_same_model_every_time(lid_files, tmp_path):
     # training fail with NaN or differ between runs (see algharb.demo.lid).
     folder, model = lid_files
     for attempt in range(3):
-        again = train_lid(folder / "train.txt", tmp_path / f"again{attempt}.bin", seed=3, bucket=20_000)
+        again = train_lid(folder / "train.txt", tmp_path / f"again{attempt}.bin", seed=3, bucket=20_000, **DEMO_LID)
         assert again.read_bytes() == model.read_bytes()
 
 
 def test_default_fasttext_learning_rate_trains_without_nan(lid_files, tmp_path):
     folder, _ = lid_files
-    model = train_lid(folder / "train.txt", tmp_path / "fast.bin", seed=0, epoch=50, lr=0.1, bucket=20_000)
+    model = train_lid(folder / "train.txt", tmp_path / "fast.bin", seed=0, **{**DEMO_LID, "epoch": 50, "lr": 0.1},
+                      bucket=20_000)
     assert min(evaluate_lid(model, folder / "valid.txt").values()) >= 0.95
 
 
@@ -88,7 +94,7 @@ def test_unlabelled_training_line_names_file_and_line(tmp_path):
     path = tmp_path / "train.txt"
     path.write_text("__label__en hello\nno label here\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"train\.txt:2"):
-        train_lid(path, tmp_path / "m.bin", seed=0)
+        train_lid(path, tmp_path / "m.bin", seed=0, **DEMO_LID)
     assert not (tmp_path / "m.bin").exists()
 
 
@@ -111,6 +117,47 @@ def test_language_id_filter_with_a_real_model_path(lid_files):
     config = {"filters": [{"language_id": {"model": str(model), "min_prob": 0.5}}]}
     decisions = apply_rule_filters(corpus, "en", "cs", config)
     assert decisions["reason"].tolist() == ["", "language_id:src", "language_id:tgt"]
+    # The workflow's LID model entry (models.lid) takes precedence over the filter's own model path.
+    config = {"filters": [{"language_id": {"model": "missing.bin", "min_prob": 0.5}}]}
+    again = apply_rule_filters(corpus, "en", "cs", config, lid_model={"path": str(model)})
+    assert again["reason"].tolist() == decisions["reason"].tolist()
+
+
+# --- the registry: the one way an identifier is built ------------------------------------------
+
+
+def test_identifiers_are_built_by_registry_name(lid_files):
+    _, model = lid_files
+    assert LANGUAGE_IDENTIFIERS.names() == ["fasttext"]
+    assert isinstance(load_identifier("fasttext", {"path": str(model)}), LanguageIdentifier)
+    with pytest.raises(ValueError, match=r"language_id\.identifier: unknown language identifier 'glotlid'; "
+                                         "registered: fasttext"):
+        load_identifier("glotlid", {"path": str(model)})
+    with pytest.raises(FileNotFoundError, match="nowhere.bin"):
+        load_identifier("fasttext", {"path": "nowhere.bin"})
+
+
+def test_the_language_id_filter_builds_its_identifier_through_the_registry(monkeypatch, tmp_path):
+    class Shouting:
+        """A toy identifier: upper-case text is English."""
+
+        HUB_FILENAME = "shouting.bin"
+
+        def __init__(self, model_path):
+            self.model_path = model_path
+
+        def predict(self, texts):
+            return ["en" if text.isupper() else "xx" for text in texts], np.ones(len(texts))
+
+    monkeypatch.setitem(LANGUAGE_IDENTIFIERS._entries, "shouting", Shouting)
+    (tmp_path / "shouting.bin").write_text("")
+    corpus = ParallelCorpus.from_pairs([("HELLO", "HI"), ("hello", "HI")])
+    config = {"filters": {"language_id": {"identifier": "shouting", "tgt_label": "en"}}}
+    decisions = apply_rule_filters(corpus, "en", "cs", config, lid_model={"path": str(tmp_path / "shouting.bin")})
+    assert decisions["reason"].tolist() == ["", "language_id:src"]
+    with pytest.raises(ValueError, match="unknown language identifier 'unknown'"):
+        apply_rule_filters(corpus, "en", "cs", {"filters": {"language_id": {"identifier": "unknown"}}},
+                           lid_model={"path": str(tmp_path / "shouting.bin")})
 
 
 # --- the batched computation against fastText's own predict -----------------------------
@@ -183,7 +230,7 @@ def test_subword_ids_are_fasttexts(lid_files):
 
 def test_full_token_cache_starts_over(lid_files, monkeypatch):
     _, model = lid_files
-    monkeypatch.setattr("algharb.demo.lid._MAX_CACHED_TOKENS", 200)
+    monkeypatch.setattr("algharb.data.lid._MAX_CACHED_TOKENS", 200)
     identifier = LanguageIdentifier(model)
     rng = random.Random(7)
     # Every line brings new tokens: 400 lines, about 1,200 distinct tokens.

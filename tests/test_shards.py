@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from algharb.data.clean import read_decisions
+from algharb.data.config import CleanConfig
+from algharb.data.decisions import read_decisions
 from algharb.data.ingest import RawPair
 from algharb.data.shards import load_line_reasons, read_manifest, read_shard, save_line_reasons, shard_ids
 from algharb.data.shards import write_shards
@@ -77,6 +78,11 @@ CLEAN = {
 }
 
 
+# The filters in config order, as clean_corpus (algharb clean) runs them; the workflow's
+# rule_settings run them in name order.
+RULES = CleanConfig.from_dict(CLEAN).filter_config("en-cs").to_dict()
+
+
 class LengthScorer:
     """A stand-in QE model: longer targets score higher (deterministic, order-free)."""
 
@@ -115,12 +121,13 @@ def run_sharded(tmp_path, spec, shard_size):
     shards = shard_ids(base / "raw")
     for shard in shards:
         steps.clean_shard_step(base / "raw" / f"{shard}.jsonl", base / shard / "rule.tsv", base / shard / "keys.npz",
-                               "en", "cs", CLEAN, lid=None)
+                               "en", "cs", RULES, lid=None)
     steps.dedup_step([base / s / "keys.npz" for s in shards], base / "dup.npz")
     for shard in shards:
-        steps.qe_scores_file(base / shard / "rule.tsv", base / shard / "qe.tsv", {}, duplicates_path=base / "dup.npz",
+        steps.qe_scores_file(base / shard / "rule.tsv", base / shard / "qe.tsv", {}, 64, duplicates_path=base / "dup.npz",
                              scorer=LengthScorer())
-    steps.qe_cutoff_step([base / s / "qe.tsv" for s in shards], base / "qe.npz", "en", "cs", CLEAN)
+    steps.qe_cutoff_step([base / s / "qe.tsv" for s in shards], base / "qe.npz", "en", "cs",
+                         CleanConfig.from_dict(CLEAN).qe_for("en-cs").cut())
     for shard in shards:
         steps.finalize_shard_step(base / shard / "rule.tsv", base / shard / "kept.src", base / shard / "kept.tgt",
                                   base / shard / "rejected.tsv", base / shard / "decisions.tsv",

@@ -84,10 +84,13 @@ def test_distillation_refilters_teacher_outputs(tmp_path, tiny_model_dir):
                 for i, (w, reason) in enumerate([("gamma", "qe"), ("delta", "language_id:src"),
                                                  ("gamma", "copy"), ("eta", "duplicate"), ("mu", "length_ratio")])]
     write_jsonl(tmp_path / "rejected.jsonl", rejected)
+    from algharb.data.config import CleanConfig
+
     clean = {"filters": {"length": {"min": 1, "max": 3}}, "qe": {"mode": "threshold", "threshold": 0.5}}
     stats = distill_file(tmp_path / "rejected.jsonl", tmp_path / "out.jsonl", "qaa", "qab",
                          {"path": str(tiny_model_dir)}, max_pairs=10, sampling={"max_new_tokens": 12},
-                         seed=0, clean=clean, stats_path=tmp_path / "stats.json")
+                         seed=0, threads=1, refilter=CleanConfig.from_dict(clean).rule_settings("qaa-qab"), lid=None,
+                         chunk_size=10000, stats_path=tmp_path / "stats.json")
     assert stats["distillable"] == 2  # one :src reason, one duplicate, one repeated source skipped
     assert stats["skipped_by_reason"] == {"language_id:src": 1, "duplicate": 1}
     assert stats["translated"] == 2
@@ -110,14 +113,6 @@ def test_cli_clean_keeps_rejected_pairs_with_reasons(tmp_path, capsys):
                  "en-de", "--filters", str(tmp_path / "f.yaml"), "--out", str(tmp_path / "o2")]) == 2
     err = capsys.readouterr().err
     assert "a.en" in err and "short.de" in err
-
-
-def test_unknown_alignment_backend_lists_the_choices():
-    from algharb.steps.decode import build_aligner
-
-    assert build_aligner({"backend": "none"}) is None
-    with pytest.raises(ValueError, match=r"choose one of \['none', 'eflomal', 'wspalign'\]"):
-        build_aligner({"backend": "giza"})
 
 
 def test_cli_clean_reads_a_tsv_and_writes_per_shard_files(tmp_path, capsys):
@@ -258,7 +253,8 @@ def test_distillation_resumes_from_its_chunks(tmp_path, fake_generation):
 
     def distill(chunk_dir):
         distill_file(tmp_path / "rejected.jsonl", tmp_path / "out.jsonl", "en", "de", {"hub": "fake/teacher"},
-                     max_pairs=4, sampling={}, seed=0, chunk_dir=chunk_dir, chunk_size=3)
+                     max_pairs=4, sampling={}, seed=0, threads=1, refilter=None, lid=None, chunk_dir=chunk_dir,
+                     chunk_size=3)
         return (tmp_path / "out.jsonl").read_bytes()
 
     unchunked = distill(None)

@@ -70,20 +70,20 @@ def cmd_mbr(args) -> int:
     import tempfile
     from pathlib import Path
 
-    from .steps.decode import hybrid_scores_file, hybrid_select_file
+    from .decode.config import AlignConfig, MBRConfig
+    from .steps.decode import candidate_scores_file, hybrid_select_file
 
     utility, model = (args.utility.split(":", 1) + [None])[:2]
     utility_model = _model_spec(model) if model else None
-    mbr = {"utility": utility, "aggregate": args.aggregate, "include_self": args.include_self,
-           "batch_size": args.batch_size}
+    mbr = MBRConfig(utility=utility, aggregate=args.aggregate, include_self=args.include_self,
+                    batch_size=args.batch_size)
     backend, align_model = (args.align.split(":", 1) + [None])[:2]
-    align = {"backend": backend, "symmetrize": args.symmetrize, "reference_pairs": args.reference_pairs}
-    if align_model:
-        align["model"] = _model_spec(align_model)
+    align = AlignConfig(backend=backend, symmetrize=args.symmetrize, reference_pairs=args.reference_pairs,
+                        model=_model_spec(align_model) if align_model else None, seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         scores = Path(tmp) / "scores.jsonl"
-        hybrid_scores_file(args.candidates, scores, args.tgt_lang, utility_model, mbr, align,
-                           reference_path=args.align_reference, threads=args.threads, seed=args.seed)
+        candidate_scores_file(args.candidates, scores, args.tgt_lang, utility_model, mbr, align,
+                              reference_path=args.align_reference, threads=args.threads)
         hyps = Path(args.out).with_suffix(".txt") if args.hyp is None else Path(args.hyp)
         n = hybrid_select_file(scores, hyps, args.out, args.lam, mbr)
     print(f"selected {n} translations: {args.out} (scores) and {hyps} (text)")
@@ -140,8 +140,8 @@ def cmd_clean(args) -> int:
     """Clean one parallel corpus (one shard) by hand: rule filters, LID, dedup, QE."""
     from pathlib import Path
 
-    from .steps.data import clean_corpus, load_lid
-    from .steps.common import comet_scorer
+    from .steps.data import clean_corpus
+    from .metrics.comet import comet_scorer
 
     if bool(args.tsv) == bool(args.src or args.tgt) or bool(args.src) != bool(args.tgt):
         raise SystemExit("give either --src and --tgt (two line-aligned files) or --tsv (one file)")
@@ -149,7 +149,7 @@ def cmd_clean(args) -> int:
         {"src": args.src, "tgt": args.tgt}
     src_lang, tgt_lang = split_pair(args.pair)
     clean = _load_yaml(args.filters)
-    lid = load_lid(_model_spec(args.lid)) if args.lid else None
+    lid = _model_spec(args.lid) if args.lid else None
     scorer = None
     if args.qe_model:
         scorer = comet_scorer(_model_spec(args.qe_model), threads=args.threads)

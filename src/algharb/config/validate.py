@@ -91,9 +91,6 @@ def _cross_checks(config: dict, check_paths: bool) -> list[str]:
         if src_lang not in data["rl_sources"]:
             problems.append(f"'data.rl_sources' has no file for source language '{src_lang}' (pair '{pair}')")
     problems += _spec_problems(config)
-    qe = config["clean"]["qe"]
-    if qe["mode"] not in qe:
-        problems.append(f"'clean.qe.mode' is '{qe['mode']}' but 'clean.qe.{qe['mode']}' is not set")
     if config["evaluate"]["primary"] not in config["evaluate"]["metrics"]:
         problems.append("'evaluate.primary' must be one of 'evaluate.metrics'")
     if check_paths:
@@ -103,7 +100,7 @@ def _cross_checks(config: dict, check_paths: bool) -> list[str]:
 
 def _spec_problems(config: dict) -> list[str]:
     """Corpus specs (format and keys) and each direction's cleaning filters, checked before any job."""
-    from algharb.data.clean import FilterConfig
+    from algharb.data.config import CleanConfig
     from algharb.data.ingest import normalize_spec
 
     problems = []
@@ -115,7 +112,9 @@ def _spec_problems(config: dict) -> list[str]:
                 problems.append(str(err))
     for pair in config["pairs"]:
         try:
-            FilterConfig.from_dict(config["clean"], pair=pair)
+            clean = CleanConfig.from_dict(config["clean"], where="clean")
+            clean.rule_settings(pair)
+            clean.qe_for(pair)  # the QE settings are checked there (QEConfig.check)
         except ValueError as err:
             problems.append(f"{err} (pair {pair})")
     return problems

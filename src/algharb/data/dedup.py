@@ -9,11 +9,13 @@ stable across processes (BLAKE2b, not Python's salted ``hash``), so shards
 cleaned by separate jobs can be deduplicated together from their keys
 alone, without re-reading the text.
 
-| filter         | reason         | parameters (defaults)                    |
-|----------------|----------------|------------------------------------------|
-| duplicate      | duplicate      | side="pair"                              |
-| near_duplicate | near_duplicate | side="pair", mask_digits=True            |
+| filter         | reason         | options                       |
+|----------------|----------------|-------------------------------|
+| duplicate      | duplicate      | :class:`DuplicateOptions`     |
+| near_duplicate | near_duplicate | :class:`NearDuplicateOptions` |
 
+Both are registered in the filter registry (:data:`algharb.data.filters.FILTERS`),
+exact before near: the dedup filters run in registration order.
 ``side``: ``pair`` compares source and target together; ``src`` keeps one
 translation per source sentence; ``tgt`` one source per target sentence.
 ``near_duplicate`` compares the sides after case folding and dropping
@@ -26,59 +28,102 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from algharb.data.filters import COMBINING_MARKS
+from algharb.config.section import Section, option
+from algharb.data.filters import FILTERS, Filter, build_filter
+from algharb.data.textstats import COMBINING_MARKS
 
-DEDUP_FILTERS: dict[str, dict[str, Any]] = {
-    "duplicate": {"side": "pair"},
-    "near_duplicate": {"side": "pair", "mask_digits": True},
-}
 _SIDES = ("pair", "src", "tgt")
 # Letters with their combining marks (a Devanagari vowel sign changes the
 # word), and digits; everything else is ignored by near_duplicate.
 _NOT_LETTER_OR_DIGIT = re.compile(rf"[^\w{COMBINING_MARKS}]|_")
 _DIGITS = re.compile(r"\d+")
+_SIDE_HELP = "pair: source and target together; src: one translation per source; tgt: one source per target"
 
 
-def check_dedup_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``options`` with the defaults of dedup filter ``name``; bad values raise naming the key."""
-    unknown = sorted(set(options) - set(DEDUP_FILTERS[name]))
-    if unknown:
-        raise ValueError(f"filter {name!r}: unknown parameter {unknown[0]!r}; known: {', '.join(DEDUP_FILTERS[name])}")
-    merged = {**DEDUP_FILTERS[name], **options}
-    if merged["side"] not in _SIDES:
-        raise ValueError(f"{name}.side: {merged['side']!r} is not one of {', '.join(_SIDES)}")
-    if not isinstance(merged.get("mask_digits", True), bool):
-        raise ValueError(f"{name}.mask_digits: expected true or false, got {merged['mask_digits']!r}")
-    return merged
+def _check_side(name: str, side: Any) -> None:
+    if side not in _SIDES:
+        raise ValueError(f"{name}.side: {side!r} is not one of {', '.join(_SIDES)}")
 
 
-def near_form(text: str, mask_digits: bool = True) -> str:
+@dataclass(frozen=True)
+class DuplicateOptions(Section):
+    side: str = option("pair", _SIDE_HELP)
+
+    def __post_init__(self):
+        _check_side("duplicate", self.side)
+
+
+@dataclass(frozen=True)
+class NearDuplicateOptions(Section):
+    side: str = option("pair", _SIDE_HELP)
+    mask_digits: bool = option(True, "every run of digits counts as the same number")
+
+    def __post_init__(self):
+        _check_side("near_duplicate", self.side)
+        if not isinstance(self.mask_digits, bool):
+            raise ValueError(f"near_duplicate.mask_digits: expected true or false, got {self.mask_digits!r}")
+
+
+def near_form(text: str, mask_digits: bool) -> str:
     """The text near_duplicate compares: case-folded letters and digits only."""
     text = _NOT_LETTER_OR_DIGIT.sub("", text.casefold())
     return _DIGITS.sub("0", text) if mask_digits else text
 
 
+class DedupFilter(Filter):
+    """A corpus-level filter: one key per pair; a later pair with an earlier pair's key is a duplicate."""
+
+    corpus_level = True
+
+    def form(self, text: str) -> str:
+        """The form of a side that is compared."""
+        return text
+
+    def keys(self, srcs: Sequence[str], tgts: Sequence[str]) -> np.ndarray:
+        """One uint64 key per pair (equal keys = duplicates)."""
+        form, side = self.form, self.options.side
+        if side == "src":
+            texts = (form(src) for src in srcs)
+        elif side == "tgt":
+            texts = (form(tgt) for tgt in tgts)
+        else:
+            # A tab cannot occur in normalised text, so it separates the sides unambiguously.
+            texts = (form(src) + "\t" + form(tgt) for src, tgt in zip(srcs, tgts))
+        return np.fromiter((_key(text) for text in texts), dtype=np.uint64, count=len(srcs))
+
+
+@FILTERS.register("duplicate")
+class DuplicateFilter(DedupFilter):
+    """Exact duplicates."""
+
+    name = "duplicate"
+    Options = DuplicateOptions
+
+
+@FILTERS.register("near_duplicate")
+class NearDuplicateFilter(DedupFilter):
+    """Duplicates once case, punctuation and (with ``mask_digits``) numbers are ignored."""
+
+    name = "near_duplicate"
+    Options = NearDuplicateOptions
+
+    def form(self, text: str) -> str:
+        return near_form(text, self.options.mask_digits)
+
+
+def dedup_keys(name: str, options: Section | Mapping[str, Any], srcs: Sequence[str],
+               tgts: Sequence[str]) -> np.ndarray:
+    """One uint64 key per pair for dedup filter ``name`` with ``options`` (equal keys = duplicates)."""
+    return build_filter(name, options, "", "").keys(srcs, tgts)
+
+
 def _key(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
-
-
-def dedup_keys(name: str, options: dict[str, Any], srcs: Sequence[str], tgts: Sequence[str]) -> np.ndarray:
-    """One uint64 key per pair for dedup filter ``name`` (equal keys = duplicates)."""
-    options = check_dedup_options(name, options)
-    form = (lambda text: near_form(text, options["mask_digits"])) if name == "near_duplicate" else (lambda t: t)
-    side = options["side"]
-    if side == "src":
-        texts = (form(src) for src in srcs)
-    elif side == "tgt":
-        texts = (form(tgt) for tgt in tgts)
-    else:
-        # A tab cannot occur in normalised text, so it separates the sides unambiguously.
-        texts = (form(src) + "\t" + form(tgt) for src, tgt in zip(srcs, tgts))
-    return np.fromiter((_key(text) for text in texts), dtype=np.uint64, count=len(srcs))
 
 
 def later_occurrences(keys: np.ndarray) -> np.ndarray:

@@ -1,410 +1,114 @@
-"""Rule filters for parallel sentence pairs.
+"""Rule filters for parallel sentence pairs, and the one registry they are built from.
 
-Each filter is a small class built for one language direction from keyword
-parameters (the config dict of that filter; ``DEFAULTS`` documents them).
-``check(src, tgt)`` returns ``None`` to keep the pair or a rejection reason
-that starts with the filter's name, e.g. ``"length_ratio"`` or
+Each filter is a class registered in :data:`FILTERS` under its config name
+and built for one language direction by :func:`build_filter`. Its options
+are a typed :class:`~algharb.config.section.Section` (the class's
+``Options``): every option's default and meaning live there, and a bad
+value fails when the options are parsed (at config validation), naming the
+option. ``check(src, tgt)`` returns ``None`` to keep the pair or a rejection
+reason that starts with the filter's name, e.g. ``"length_ratio"`` or
 ``"language_id:tgt"``. ``check_batch(srcs, tgts)`` does the same for whole
 columns; filters that gain from batching (language ID) override it, and the
 decision loop in :mod:`algharb.data.clean` only ever calls the batch form.
 
 Filters expect normalised text (:mod:`algharb.data.normalize`): single
-spaces, no tabs or newlines.
+spaces, no tabs or newlines. Lengths are measured as
+:mod:`algharb.data.textstats` describes (``unit``: ``auto``, ``chars`` or
+``tokens``).
 
-Length units: languages written without spaces (zh, ja, ko, th, ...) are
-measured in characters, the others in whitespace tokens. With ``unit:
-auto`` both sides are put on one scale, *word equivalents*: tokens for
-spaced languages, characters divided by ``CHARS_PER_WORD`` for unspaced
-ones, where a run of ASCII letters/digits counts as one word (a Chinese
-sentence has about 1.5 characters per English word, so a length ratio in
-raw characters would reject most zh-en pairs).
+| filter          | reason                         | options                                  |
+|-----------------|--------------------------------|------------------------------------------|
+| length          | length:src / length:tgt        | :class:`LengthOptions`                   |
+| length_ratio    | length_ratio                   | :class:`LengthRatioOptions`              |
+| non_alphabetic  | non_alphabetic:src / :tgt      | :class:`NonAlphabeticOptions`            |
+| copy            | copy                           | :class:`CopyOptions`                     |
+| language_id     | language_id:src / :tgt         | :class:`LanguageIDOptions`               |
 
-| filter          | reason                         | parameters (defaults)                                   |
-|-----------------|--------------------------------|---------------------------------------------------------|
-| length          | length:src / length:tgt        | min=1, max=200, unit="auto"                             |
-| length_ratio    | length_ratio                   | max=3.0, unit="auto", chars_per_word={}                 |
-| non_alphabetic  | non_alphabetic:src / :tgt      | max_share=0.6                                           |
-| copy            | copy                           | max_overlap=0.8                                         |
-| language_id     | language_id:src / :tgt         | min_prob=0.5, src_min_prob=None, tgt_min_prob=None,     |
-|                 |                                | src_label=None, tgt_label=None, model=None,             |
-|                 |                                | batch_size=10000                                        |
+Exact and near-duplicate removal (``duplicate``, ``near_duplicate``) is
+corpus-level, not per pair: those filters are registered here too (their
+options are checked with the others) but live in :mod:`algharb.data.dedup`.
 
-Exact and near-duplicate removal is corpus-level, not per pair: see
-:mod:`algharb.data.dedup`. ``unit`` is one of ``auto``, ``chars``, ``tokens``. For language ID,
-``src_min_prob``/``tgt_min_prob`` override ``min_prob`` for one side.
-
-The QE threshold is applied separately, after scoring, by
-:func:`qe_rejections` (reason ``"qe"``).
+The QE cut is applied separately, after scoring (:mod:`algharb.data.qe`).
 
 Speed. ``check`` is the plain per-pair definition of each rule. The batch
 path (``check_codes``, which ``check_batch`` and the decision loop use)
-gives the same answers from per-line counts that :class:`LineStats`
-computes for a whole column at once with numpy (one UTF-32 buffer, one
-codepoint class table). A :class:`TextColumn` computes them once and
-shares them with the subsets that later filters see, so a chain of length,
-length_ratio and non_alphabetic reads each text once. The copy rule decides
-most pairs from cheap bounds and runs ``check`` on the rest. Tests pin the
-batch path to ``check`` on random multilingual text.
+gives the same answers from the per-line counts of
+:mod:`algharb.data.textstats`. The copy rule decides most pairs from cheap
+bounds and runs ``check`` on the rest. Tests pin the batch path to
+``check`` on random multilingual text.
 """
 
 from __future__ import annotations
 
 import abc
-import dataclasses
-import functools
 import math
 import operator
-import re
-import unicodedata
-from dataclasses import dataclass, fields
-from typing import Any, Protocol, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
-from algharb.data.normalize import base_language, is_unspaced
-
-# Characters per English word for languages written without spaces; used to
-# turn their character counts into word equivalents. Rough corpus averages;
-# override per direction with length_ratio's ``chars_per_word``.
-CHARS_PER_WORD: dict[str, float] = {"zh": 1.5, "ja": 2.2, "ko": 1.8, "th": 4.5, "km": 4.0, "lo": 4.0, "my": 3.5}
-_DEFAULT_CHARS_PER_WORD = 2.0  # for an unspaced language missing from the table
-
-_UNITS = ("auto", "chars", "tokens")
-
-
-def _combining_mark_spans() -> list[tuple[int, int]]:
-    """(first, last) codepoint of each run of combining marks (categories Mn, Mc, Me).
-
-    Scans planes 0, 1 and 14 (where every mark lives), once at import (~50 ms).
-    """
-    spans: list[tuple[int, int]] = []
-    start = None
-    for cp in [*range(0x20000), *range(0xE0000, 0xE1000), -1]:
-        is_mark = cp >= 0 and unicodedata.category(chr(cp)).startswith("M")
-        if is_mark and start is None:
-            start = cp
-        elif not is_mark and start is not None:
-            spans.append((start, prev))
-            start = None
-        prev = cp
-    return spans
-
-
-_MARK_SPANS = _combining_mark_spans()
-
-
-# Regex class body of all combining marks (categories Mn, Mc, Me); dedup uses it too.
-COMBINING_MARKS = "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in _MARK_SPANS)
-
-
-# Non-letters: digits and "_", or anything that is neither a word character,
-# whitespace nor a combining mark. Python's \w misses combining marks
-# (Devanagari vowel signs, Arabic harakat), which belong to their letters.
-_NON_LETTER = re.compile(rf"[\d_]|[^\w\s{COMBINING_MARKS}]")
-_WORD = re.compile(r"\w+")
-# Runs of ASCII letters/digits inside unspaced text ("iPhone", "2019") are
-# words, not characters: counting their characters would make number- and
-# name-heavy Chinese lines look several times longer than their sources.
-_ASCII_RUN = re.compile(r"[0-9A-Za-z]+")
-
-
-# --- per-line counts for whole columns ---------------------------------------------
-
-# Codepoint class bits (see _codepoint_tables).
-_WORDCHAR = 1  # \w: a word of the copy rule starts where one follows a non-word (bit 0: see _chunk_stats)
-_NONSPACE = 2  # not str.isspace(): a token starts where one follows whitespace
-_ASCII_ALNUM = 4  # [0-9A-Za-z]: a run counts as one word in unspaced text
-_SPACE = 8  # " " itself
-_NONLETTER = 16  # what _NON_LETTER matches
-_FOLDS_TO_ASCII = 32  # casefolds to one ASCII character
-_REFOLDS = 64  # casefold changes its length or \w-ness: the copy rule must use check()
-
-# Counts per line are summed as 12-bit fields packed into one uint64 per
-# character (five fields, one np.add.reduceat for all); a line longer than
-# this could overflow a field and is counted one by one instead.
-_FIELD_BITS = 12
-_MAX_PACKED_CHARS = (1 << _FIELD_BITS) - 1
-_STATS_CHUNK = 20_000  # lines per numpy pass: bounds the UTF-32 buffer (~10 MB)
-
-
-def _pack(*flags: bool) -> int:
-    return sum(bool(flag) << (_FIELD_BITS * position) for position, flag in enumerate(flags))
-
-
-# Fields of a character, indexed by its class plus 128 x the class of the
-# character before it: spaces, non-letters, word chars, word chars folding to
-# ASCII, token starts.
-_FIELDS = np.array(
-    [
-        _pack(
-            c & _SPACE, c & _NONLETTER, c & _WORDCHAR, c & _WORDCHAR and c & _FOLDS_TO_ASCII, c & ~(c >> 7) & _NONSPACE
-        )
-        for c in range(1 << 14)
-    ],
-    dtype=np.uint64,
+from algharb.config.section import Section, option
+from algharb.data.lid import LanguagePredictor
+from algharb.data.normalize import base_language
+from algharb.data.textstats import (
+    LENGTH_UNITS,
+    WORD,
+    column_lengths,
+    length_unit,
+    line_stats,
+    make_length_counter,
+    non_alphabetic_share,
+    non_alphabetic_shares,
+    popcount,
+    select,
 )
-# ASCII run fields (unspaced languages only), indexed by the _ASCII_ALNUM bit
-# of the class plus 2 x the one that switches on: run chars, run starts.
-_RUN_FIELDS = np.array([_pack(i & 1, i & 2) for i in range(4)], dtype=np.uint64)
-_BUCKET_BITS = np.left_shift(np.uint64(1), np.arange(64, dtype=np.uint64))
-_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-
-
-@functools.cache
-def _codepoint_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Class bits of every codepoint, and its casefolded codepoint (itself unless one-to-one).
-
-    Derived from the regexes and str methods that the per-pair rules use,
-    applied to every codepoint once (a few tenths of a second, on first
-    use); tests pin each class to its regex over all codepoints.
-    """
-    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
-
-    def matching(pattern: str) -> np.ndarray:  # pattern: one character per match
-        found = np.zeros(len(every), bool)
-        for match in re.finditer(f"(?:{pattern})+", every):
-            found[match.start() : match.end()] = True
-        return found
-
-    word, space, marks = matching(r"\w"), matching(r"\s"), np.zeros(len(every), bool)
-    for first, last in _MARK_SPANS:
-        marks[first : last + 1] = True
-    classes = np.zeros(len(every), np.uint8)
-    classes[~np.fromiter(map(str.isspace, every), bool, len(every))] |= _NONSPACE
-    classes[word] |= _WORDCHAR
-    classes[matching("[0-9A-Za-z]")] |= _ASCII_ALNUM
-    classes[ord(" ")] |= _SPACE
-    # _NON_LETTER, spelt out (its negated class is slow to run over every codepoint).
-    classes[matching(r"[\d_]") | ~(word | space | marks)] |= _NONLETTER
-    folded = np.arange(len(every), dtype=np.uint32)
-    for cp, (char, fold) in enumerate(zip(every, map(str.casefold, every))):
-        if fold == char:
-            continue
-        if len(fold) != 1 or bool(re.fullmatch(r"\w", fold)) != word[cp]:
-            classes[cp] |= _REFOLDS
-        else:
-            folded[cp] = ord(fold)
-    classes[folded < 128] |= _FOLDS_TO_ASCII
-    return classes, folded
+from algharb.registry import Registry
 
 
 @dataclass(frozen=True)
-class LineStats:
-    """Counts per text of a column, as numpy arrays (one entry per text).
+class NoOptions(Section):
+    """A filter without options."""
 
-    ``chars`` len(text); ``spaces`` text.count(" "); ``tokens``
-    len(text.split()); ``non_letters`` characters matching ``_NON_LETTER``.
-    For the copy rule, of ``text.casefold()``: ``words`` its ``\\w+`` words,
-    ``word_chars`` their characters, ``ascii_word_chars`` those that are
-    ASCII, and ``word_buckets`` a uint64 mask with one bit set per word,
-    hashed from its first and last character and its length; ``refolds``
-    marks texts where casefolding changes lengths or word boundaries (or the
-    text is too long for the packed counts): their word fields are not to be
-    used. Only when asked for (unspaced languages): ``ascii_runs`` and
-    ``ascii_run_chars``, runs of ASCII letters/digits and their characters.
+
+class Filter:
+    """Base of every registered filter: a named rule built for one direction from its typed options.
+
+    ``Options`` is the filter's option section; ``corpus_level`` marks the
+    dedup filters, which judge a pair against the whole corpus
+    (:mod:`algharb.data.dedup`) and so run after the per-pair ones;
+    ``needs_lid`` marks a filter built with a language identifier.
     """
 
-    chars: np.ndarray
-    spaces: np.ndarray
-    tokens: np.ndarray
-    non_letters: np.ndarray
-    words: np.ndarray
-    word_chars: np.ndarray
-    ascii_word_chars: np.ndarray
-    word_buckets: np.ndarray
-    refolds: np.ndarray
-    ascii_runs: np.ndarray | None = None
-    ascii_run_chars: np.ndarray | None = None
+    name: ClassVar[str] = ""
+    Options: ClassVar[type[Section]] = NoOptions
+    corpus_level: ClassVar[bool] = False
+    needs_lid: ClassVar[bool] = False
 
-    def __len__(self) -> int:
-        return len(self.chars)
-
-    def take(self, indices) -> "LineStats":
-        return LineStats(*(None if (value := getattr(self, f.name)) is None else value[indices] for f in fields(self)))
-
-    @classmethod
-    def of(cls, texts: Sequence[str], runs: bool = False) -> "LineStats":
-        """Count ``texts`` in chunks of ``_STATS_CHUNK`` lines; ``runs`` adds the ASCII run counts."""
-        texts = list(texts)
-        parts = [_chunk_stats(texts[i : i + _STATS_CHUNK], runs) for i in range(0, len(texts), _STATS_CHUNK)]
-        if len(parts) <= 1:
-            return parts[0] if parts else _chunk_stats([], runs)
-        columns = ([getattr(part, f.name) for part in parts] for f in fields(cls))
-        return LineStats(*(None if column[0] is None else np.concatenate(column) for column in columns))
+    def __init__(self, src_lang: str, tgt_lang: str, **options: Any):
+        self.options = self.Options.from_dict(options, where=self.name)
 
 
-def _chunk_stats(texts: list[str], runs: bool) -> LineStats:
-    """LineStats of one chunk: one UTF-32 buffer, class lookups and per-line sums."""
-    classes, folded = _codepoint_tables()
-    n = len(texts)
-    if n == 0:
-        empty = np.zeros(0, np.int32)
-        return LineStats(*[empty] * 7, np.zeros(0, np.uint64), np.zeros(0, bool), *[empty if runs else None] * 2)
-    # Each text is followed by "\n", whitespace that counts in no field: it
-    # ends every token and word, and keeps every line's slice non-empty for
-    # reduceat. surrogatepass: a lone surrogate is a codepoint too.
-    codes = np.frombuffer(("\n".join(texts) + "\n").encode("utf-32-le", "surrogatepass"), np.uint32)
-    chars = np.fromiter(map(len, texts), np.int32, n)
-    starts = np.zeros(n, np.int64)
-    np.cumsum(chars[:-1] + 1, out=starts[1:])
-    # np.take with intp indices: fancy indexing with uint32/uint8 ones casts them each time.
-    cls = np.take(classes, codes.astype(np.intp))
-    pairs = np.empty(len(cls) + 1, dtype=np.intp)  # (class before, class) as one table index
-    pairs[0] = 0
-    pairs[1:] = cls
-    pairs[1:] |= pairs[:-1] << 7
-    counts = np.add.reduceat(np.take(_FIELDS, pairs[1:]), starts)
-    changes = (pairs[1:] ^ pairs[1:] >> 7).astype(np.uint8)  # class bits that change at each character
-
-    def field(packed: np.ndarray, position: int) -> np.ndarray:
-        return ((packed >> np.uint64(_FIELD_BITS * position)) & np.uint64(_MAX_PACKED_CHARS)).astype(np.int32)
-
-    # Word starts and word ends (+1) alternate among the positions where \w
-    # changes: every line ends in a non-word "\n". _WORDCHAR is bit 0, so
-    # `changes & 1` holds 0/1 bytes and reads as bool (nonzero is faster on bool).
-    edges = np.flatnonzero((changes & _WORDCHAR).view(bool))
-    first, after = edges[0::2], edges[1::2]
-    word_offsets = np.searchsorted(first, starts)
-    words = np.diff(word_offsets, append=len(first)).astype(np.int32)
-    # Bucket of a word: the top 6 bits of a murmur-style hash of (first and
-    # last casefolded character, length).
-    key = np.take(folded, np.take(codes, first)) * np.uint32(0x9E3779B1)
-    key ^= np.take(folded, np.take(codes, after - 1))
-    key *= np.uint32(0x85EBCA77)
-    key ^= (after - first).astype(np.uint32)
-    key *= np.uint32(0xC2B2AE35)
-    bits = np.take(_BUCKET_BITS, key >> 26)
-    # reduceat gives an empty slice the value at its offset (hence the reset),
-    # and the trailing 0 keeps offsets of trailing word-less lines in range.
-    word_buckets = np.bitwise_or.reduceat(np.append(bits, np.uint64(0)), word_offsets)
-    word_buckets[words == 0] = 0
-    refolding = cls & _REFOLDS
-    stats = LineStats(
-        chars=chars,
-        spaces=field(counts, 0),
-        tokens=field(counts, 4),
-        non_letters=field(counts, 1),
-        words=words,
-        word_chars=field(counts, 2),
-        ascii_word_chars=field(counts, 3),
-        word_buckets=word_buckets,
-        refolds=np.maximum.reduceat(refolding, starts) > 0 if refolding.any() else np.zeros(n, bool),
-    )
-    if runs:
-        alnum = (cls & _ASCII_ALNUM | (changes & cls & _ASCII_ALNUM) << 1) >> 2
-        run_counts = np.add.reduceat(np.take(_RUN_FIELDS, alnum.astype(np.intp)), starts)
-        stats = dataclasses.replace(stats, ascii_run_chars=field(run_counts, 0), ascii_runs=field(run_counts, 1))
-    for i in np.flatnonzero(chars > _MAX_PACKED_CHARS).tolist():
-        _count_one_by_one(stats, i, texts[i])
-    return stats
+FILTERS: Registry[type[Filter]] = Registry("filter")
 
 
-def _count_one_by_one(stats: LineStats, i: int, text: str) -> None:
-    """Count a line too long for the packed fields with the per-text definitions."""
-    stats.spaces[i] = text.count(" ")
-    stats.tokens[i] = len(text.split())
-    stats.non_letters[i] = len(_NON_LETTER.findall(text))
-    stats.refolds[i] = True  # the copy rule checks it with check()
-    if stats.ascii_runs is not None:
-        runs = _ASCII_RUN.findall(text)
-        stats.ascii_runs[i] = len(runs)
-        stats.ascii_run_chars[i] = sum(map(len, runs))
+def build_filter(name: str, options: Section | Mapping[str, Any] | None, src_lang: str, tgt_lang: str,
+                 lid: LanguagePredictor | None = None, where: str | None = None) -> Filter:
+    """Build filter ``name`` for one direction: the one way a filter is made.
 
-
-def _popcount(masks: np.ndarray) -> np.ndarray:
-    """Set bits of each uint64."""
-    return _POPCOUNT8[masks.view(np.uint8).reshape(-1, 8)].sum(axis=1, dtype=np.int32)
-
-
-class TextColumn(list):
-    """One side's texts: a plain list that counts its :class:`LineStats` once.
-
-    Subsets from :meth:`take` share those counts, so a chain of filters, each
-    seeing the survivors of the last, reads every text once. Treat it as
-    read-only: the counts do not follow changes to the list.
+    ``options`` are its typed options or their config mapping (unknown names
+    and keys, and bad values, raise ``ValueError`` naming them); ``lid`` is
+    the language identifier of a filter that needs one (``language_id``).
     """
-
-    _stats: LineStats | None = None
-
-    def stats(self, runs: bool = False) -> LineStats:
-        if self._stats is None or (runs and self._stats.ascii_runs is None):
-            self._stats = LineStats.of(self, runs)
-        return self._stats
-
-    def take(self, indices) -> "ColumnSubset":
-        return ColumnSubset(self, np.asarray(indices, dtype=np.intp))
+    cls = FILTERS.get(name, where)
+    values = options.to_dict() if isinstance(options, Section) else dict(options or {})
+    if cls.needs_lid:
+        return cls(src_lang, tgt_lang, lid, **values)
+    return cls(src_lang, tgt_lang, **values)
 
 
-class ColumnSubset(Sequence[str]):
-    """The texts of a :class:`TextColumn` at ``indices``; built as a list only when read."""
-
-    def __init__(self, column: TextColumn, indices: np.ndarray):
-        self.column = column
-        self.indices = indices
-        self._texts: list[str] | None = None
-
-    def stats(self, runs: bool = False) -> LineStats:
-        return _StatsAt(self.column.stats(runs), self.indices)  # type: ignore[return-value]
-
-    def take(self, indices) -> "ColumnSubset":
-        return ColumnSubset(self.column, self.indices[np.asarray(indices, dtype=np.intp)])
-
-    def texts(self) -> list[str]:
-        if self._texts is None:
-            self._texts = list(map(self.column.__getitem__, self.indices.tolist()))
-        return self._texts
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, i):
-        return self.texts()[i] if isinstance(i, slice) else self.column[self.indices[i]]
-
-    def __iter__(self):
-        return iter(self.texts())
-
-
-class _StatsAt:
-    """The fields of ``stats`` at ``indices``, each taken when first read (filters read few)."""
-
-    def __init__(self, stats: LineStats, indices: np.ndarray):
-        self._stats = stats
-        self._indices = indices
-
-    def __len__(self) -> int:
-        return len(self._indices)
-
-    def __getattr__(self, name: str):
-        value = getattr(self._stats, name)
-        value = None if value is None else value[self._indices]
-        setattr(self, name, value)
-        return value
-
-
-def line_stats(texts: Sequence[str], runs: bool = False) -> LineStats:
-    """The LineStats of ``texts`` (shared, for a TextColumn or a subset of one)."""
-    if isinstance(texts, (TextColumn, ColumnSubset)):
-        return texts.stats(runs)
-    return LineStats.of(texts, runs)
-
-
-def select(texts: Sequence[str], indices) -> Sequence[str]:
-    """The texts at ``indices``; a subset of a TextColumn keeps sharing its counts."""
-    if isinstance(texts, (TextColumn, ColumnSubset)):
-        return texts.take(indices)
-    return [texts[i] for i in np.asarray(indices, dtype=np.intp).tolist()]
-
-
-def _side_codes(src_rejected: np.ndarray, tgt_rejected: np.ndarray) -> np.ndarray:
-    """Code 1 where the source fails, else 2 where the target fails, else 0."""
-    return np.where(src_rejected, 1, np.where(tgt_rejected, 2, 0)).astype(np.int32)
-
-
-class Filter(abc.ABC):
-    """Base class: a named rule built for one direction."""
-
-    name = ""
-    DEFAULTS: dict[str, Any] = {}
+class PairFilter(Filter, abc.ABC):
+    """A filter that judges each pair on its own."""
 
     @abc.abstractmethod
     def check(self, src: str, tgt: str) -> str | None:
@@ -423,7 +127,7 @@ class Filter(abc.ABC):
         return np.fromiter((code[reason] if reason else 0 for reason in found), np.int32, len(found)), labels
 
 
-class _ColumnFilter(Filter):
+class _ColumnFilter(PairFilter):
     """A filter whose batch form is its own ``check_codes`` (vectorised), not ``check``."""
 
     @abc.abstractmethod
@@ -435,69 +139,47 @@ class _ColumnFilter(Filter):
 
 
 def reject_codes(rule, srcs: Sequence[str], tgts: Sequence[str]) -> tuple[np.ndarray, tuple[str | None, ...]]:
-    """``rule.check_codes`` for a Filter, or the same derived from any object with ``check_batch``."""
-    if isinstance(rule, Filter):
+    """``rule.check_codes`` for a PairFilter, or the same derived from any object with ``check_batch``."""
+    if isinstance(rule, PairFilter):
         return rule.check_codes(srcs, tgts)
-    return Filter.check_codes(rule, srcs, tgts)
+    return PairFilter.check_codes(rule, srcs, tgts)
+
+
+def _side_codes(src_rejected: np.ndarray, tgt_rejected: np.ndarray) -> np.ndarray:
+    """Code 1 where the source fails, else 2 where the target fails, else 0."""
+    return np.where(src_rejected, 1, np.where(tgt_rejected, 2, 0)).astype(np.int32)
 
 
 def _check_unit(filter_name: str, unit: str) -> str:
-    """Validate a ``unit`` parameter; the error names the filter."""
-    if unit not in _UNITS:
-        raise ValueError(f"{filter_name}.unit: {unit!r} is not one of {', '.join(_UNITS)}")
+    """Validate a ``unit`` option; the error names the filter."""
+    if unit not in LENGTH_UNITS:
+        raise ValueError(f"{filter_name}.unit: {unit!r} is not one of {', '.join(LENGTH_UNITS)}")
     return unit
 
 
 def _check_number(key: str, value: Any, low: float, high: float = math.inf) -> float:
-    """Validate a numeric parameter; the error names ``key`` (e.g. "length.max")."""
+    """Validate a numeric option; the error names ``key`` (e.g. "length.max")."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ValueError(f"{key}: expected a number in [{low}, {high}], got {value!r}")
     return float(value)
 
 
-def _length_unit(lang: str, unit: str, chars_per_word: dict[str, float] | None = None) -> tuple[str, float]:
-    """How a ``lang`` side is measured: ("tokens" | "chars" | "word_equivalents", chars per word)."""
-    if unit == "tokens" or (unit == "auto" and not is_unspaced(lang)):
-        return "tokens", 0.0
-    if unit == "chars":
-        return "chars", 0.0
-    overrides = {base_language(code): value for code, value in (chars_per_word or {}).items()}
-    table = {**CHARS_PER_WORD, **overrides}
-    return "word_equivalents", table.get(base_language(lang), _DEFAULT_CHARS_PER_WORD)
+# --- length -------------------------------------------------------------------------------------
 
 
-def make_length_counter(lang: str, unit: str, chars_per_word: dict[str, float] | None = None):
-    """Return a function giving the length of a ``lang`` line in ``unit``.
+@dataclass(frozen=True)
+class LengthOptions(Section):
+    # Option names are the config keys, hence min/max shadowing the builtins.
+    min: float = option(1, "shortest side kept, in `unit`s")
+    max: float = option(200, "longest side kept, in `unit`s")
+    unit: str = option("auto", "auto (word equivalents), chars or tokens")
 
-    ``tokens``: whitespace tokens. ``chars``: characters other than spaces.
-    ``auto``: tokens for spaced languages; for unspaced ones, characters /
-    chars-per-word plus one per run of ASCII letters/digits (a float,
-    comparable across languages).
-    """
-    measure, per_word = _length_unit(lang, unit, chars_per_word)
-    if measure == "tokens":
-        return lambda text: len(text.split())
-    if measure == "chars":
-        return lambda text: len(text) - text.count(" ")
-
-    def word_equivalents(text: str) -> float:
-        runs = _ASCII_RUN.findall(text)
-        run_chars = sum(map(len, runs))
-        return len(runs) + (len(text) - text.count(" ") - run_chars) / per_word
-
-    return word_equivalents
+    def __post_init__(self):
+        _check_number("length.max", self.max, _check_number("length.min", self.min, 0))
+        _check_unit("length", self.unit)
 
 
-def _lengths(texts: Sequence[str], measure: str, per_word: float) -> np.ndarray:
-    """:func:`make_length_counter` for a whole column (the same float operations, so equal results)."""
-    stats = line_stats(texts, runs=measure == "word_equivalents")
-    if measure == "tokens":
-        return stats.tokens
-    if measure == "chars":
-        return stats.chars - stats.spaces
-    return stats.ascii_runs + (stats.chars - stats.spaces - stats.ascii_run_chars) / per_word
-
-
+@FILTERS.register("length")
 class LengthFilter(_ColumnFilter):
     """Reject a side shorter than ``min`` or longer than ``max`` units.
 
@@ -506,17 +188,17 @@ class LengthFilter(_ColumnFilter):
     """
 
     name = "length"
-    DEFAULTS = {"min": 1, "max": 200, "unit": "auto"}
+    Options = LengthOptions
     LABELS = (None, "length:src", "length:tgt")
 
-    # Parameter names are the config keys, hence min/max shadowing the builtins.
-    def __init__(self, src_lang: str, tgt_lang: str, min=1, max=200, unit="auto"):  # noqa: A002
-        self.min_length = _check_number("length.min", min, 0)
-        self.max_length = _check_number("length.max", max, self.min_length)
-        unit = _check_unit("length", unit)
+    def __init__(self, src_lang: str, tgt_lang: str, **options: Any):
+        super().__init__(src_lang, tgt_lang, **options)
+        self.min_length = float(self.options.min)
+        self.max_length = float(self.options.max)
+        unit = self.options.unit
         self.src_length = _rounded_up(make_length_counter(src_lang, unit))
         self.tgt_length = _rounded_up(make_length_counter(tgt_lang, unit))
-        self.units = (_length_unit(src_lang, unit), _length_unit(tgt_lang, unit))
+        self.units = (length_unit(src_lang, unit), length_unit(tgt_lang, unit))
 
     def check(self, src: str, tgt: str) -> str | None:
         if not self.min_length <= self.src_length(src) <= self.max_length:
@@ -528,7 +210,7 @@ class LengthFilter(_ColumnFilter):
     def check_codes(self, srcs, tgts):
         src_out, tgt_out = (
             ~((self.min_length <= length) & (length <= self.max_length))
-            for length in (np.ceil(_lengths(texts, *unit)) for texts, unit in zip((srcs, tgts), self.units))
+            for length in (np.ceil(column_lengths(texts, *unit)) for texts, unit in zip((srcs, tgts), self.units))
         )
         return _side_codes(src_out, tgt_out), self.LABELS
 
@@ -538,29 +220,43 @@ def _rounded_up(counter):
     return lambda text: math.ceil(counter(text))
 
 
-class LengthRatioFilter(_ColumnFilter):
-    """Reject pairs whose longer side is more than ``max`` times the shorter.
+@dataclass(frozen=True)
+class LengthRatioOptions(Section):
+    max: float = option(3.0, "largest ratio of the longer side to the shorter")
+    unit: str = option("auto", "auto (word equivalents), chars or tokens")
+    chars_per_word: dict = option(help="language → characters per word, over algharb.data.textstats.CHARS_PER_WORD",
+                                  factory=dict)
 
-    Lengths are word equivalents with ``unit: auto`` (see module docstring);
-    ``chars_per_word`` overrides ``CHARS_PER_WORD`` entries, e.g. ``{zh: 1.4}``.
-    A pair with one empty side is rejected; two empty sides are left to the
-    length filter.
-    """
-
-    name = "length_ratio"
-    DEFAULTS = {"max": 3.0, "unit": "auto", "chars_per_word": {}}
-
-    def __init__(self, src_lang: str, tgt_lang: str, max=3.0, unit="auto", chars_per_word=None):  # noqa: A002
-        self.max_ratio = _check_number("length_ratio.max", max, 1.0)
-        unit = _check_unit("length_ratio", unit)
-        chars_per_word = chars_per_word or {}
+    def __post_init__(self):
+        _check_number("length_ratio.max", self.max, 1.0)
+        _check_unit("length_ratio", self.unit)
+        chars_per_word = self.chars_per_word or {}
         if not isinstance(chars_per_word, dict):
             raise ValueError(f"length_ratio.chars_per_word: expected a mapping, got {chars_per_word!r}")
         for lang, value in chars_per_word.items():
             _check_number(f"length_ratio.chars_per_word.{lang}", value, 1e-6)
+
+
+@FILTERS.register("length_ratio")
+class LengthRatioFilter(_ColumnFilter):
+    """Reject pairs whose longer side is more than ``max`` times the shorter.
+
+    Lengths are word equivalents with ``unit: auto`` (see
+    :mod:`algharb.data.textstats`); ``chars_per_word`` overrides
+    ``CHARS_PER_WORD`` entries, e.g. ``{zh: 1.4}``. A pair with one empty
+    side is rejected; two empty sides are left to the length filter.
+    """
+
+    name = "length_ratio"
+    Options = LengthRatioOptions
+
+    def __init__(self, src_lang: str, tgt_lang: str, **options: Any):
+        super().__init__(src_lang, tgt_lang, **options)
+        self.max_ratio = float(self.options.max)
+        unit, chars_per_word = self.options.unit, self.options.chars_per_word or {}
         self.src_length = make_length_counter(src_lang, unit, chars_per_word)
         self.tgt_length = make_length_counter(tgt_lang, unit, chars_per_word)
-        self.units = (_length_unit(src_lang, unit, chars_per_word), _length_unit(tgt_lang, unit, chars_per_word))
+        self.units = (length_unit(src_lang, unit, chars_per_word), length_unit(tgt_lang, unit, chars_per_word))
 
     def check(self, src: str, tgt: str) -> str | None:
         src_len, tgt_len = self.src_length(src), self.tgt_length(tgt)
@@ -570,39 +266,33 @@ class LengthRatioFilter(_ColumnFilter):
         return "length_ratio" if longer > self.max_ratio * shorter else None
 
     def check_codes(self, srcs, tgts):
-        src_len, tgt_len = (_lengths(texts, *unit) for texts, unit in zip((srcs, tgts), self.units))
+        src_len, tgt_len = (column_lengths(texts, *unit) for texts, unit in zip((srcs, tgts), self.units))
         shorter, longer = np.minimum(src_len, tgt_len), np.maximum(src_len, tgt_len)
         rejected = np.where(shorter == 0, longer > 0, longer > self.max_ratio * shorter)
         return rejected.astype(np.int32), (None, "length_ratio")
 
 
-def non_alphabetic_share(text: str) -> float:
-    """Share of non-space characters that are not letters of any script.
-
-    Letters include combining marks (Devanagari vowel signs, Arabic
-    diacritics), which belong to the letters they modify. Digits,
-    punctuation and symbols are non-letters. An empty text has share 0.
-    """
-    total = len(text) - text.count(" ")
-    if total == 0:
-        return 0.0
-    return len(_NON_LETTER.findall(text)) / total
+# --- letters and copies -------------------------------------------------------------------------
 
 
-def _non_alphabetic_shares(stats: LineStats) -> np.ndarray:
-    """:func:`non_alphabetic_share` for a whole column."""
-    total = stats.chars - stats.spaces
-    return np.divide(stats.non_letters, total, out=np.zeros(len(total)), where=total > 0)
+@dataclass(frozen=True)
+class NonAlphabeticOptions(Section):
+    max_share: float = option(0.6, "largest share of non-letters (digits, punctuation, symbols) in a side")
+
+    def __post_init__(self):
+        _check_number("non_alphabetic.max_share", self.max_share, 0.0, 1.0)
 
 
+@FILTERS.register("non_alphabetic")
 class NonAlphabeticFilter(_ColumnFilter):
     """Reject a side whose non-letter share exceeds ``max_share`` (digits, punctuation, symbols)."""
 
     name = "non_alphabetic"
-    DEFAULTS = {"max_share": 0.6}
+    Options = NonAlphabeticOptions
 
-    def __init__(self, src_lang: str, tgt_lang: str, max_share=0.6):
-        self.max_share = _check_number("non_alphabetic.max_share", max_share, 0.0, 1.0)
+    def __init__(self, src_lang: str, tgt_lang: str, **options: Any):
+        super().__init__(src_lang, tgt_lang, **options)
+        self.max_share = float(self.options.max_share)
 
     def check(self, src: str, tgt: str) -> str | None:
         if non_alphabetic_share(src) > self.max_share:
@@ -612,10 +302,19 @@ class NonAlphabeticFilter(_ColumnFilter):
         return None
 
     def check_codes(self, srcs, tgts):
-        src_out, tgt_out = (_non_alphabetic_shares(line_stats(texts)) > self.max_share for texts in (srcs, tgts))
+        src_out, tgt_out = (non_alphabetic_shares(texts) > self.max_share for texts in (srcs, tgts))
         return _side_codes(src_out, tgt_out), (None, "non_alphabetic:src", "non_alphabetic:tgt")
 
 
+@dataclass(frozen=True)
+class CopyOptions(Section):
+    max_overlap: float = option(0.8, "largest share of distinct words the sides may have in common")
+
+    def __post_init__(self):
+        _check_number("copy.max_overlap", self.max_overlap, 0.0, 1.0)
+
+
+@FILTERS.register("copy")
 class CopyFilter(_ColumnFilter):
     """Reject untranslated pairs: the target copies the source.
 
@@ -625,20 +324,21 @@ class CopyFilter(_ColumnFilter):
     catches a partly translated copy while names and numbers alone do not.
 
     The batch form runs ``check`` only on pairs that bounds from
-    :class:`LineStats` cannot clear (see ``check_codes``).
+    :class:`~algharb.data.textstats.LineStats` cannot clear (see ``check_codes``).
     """
 
     name = "copy"
-    DEFAULTS = {"max_overlap": 0.8}
+    Options = CopyOptions
 
-    def __init__(self, src_lang: str, tgt_lang: str, max_overlap=0.8):
-        self.max_overlap = _check_number("copy.max_overlap", max_overlap, 0.0, 1.0)
+    def __init__(self, src_lang: str, tgt_lang: str, **options: Any):
+        super().__init__(src_lang, tgt_lang, **options)
+        self.max_overlap = float(self.options.max_overlap)
 
     def check(self, src: str, tgt: str) -> str | None:
         if src == tgt:  # what the rule below concludes, without the word lists
             return "copy"
-        src_words = _WORD.findall(src.casefold())
-        tgt_words = _WORD.findall(tgt.casefold())
+        src_words = WORD.findall(src.casefold())
+        tgt_words = WORD.findall(tgt.casefold())
         if "".join(src_words) == "".join(tgt_words):
             return "copy" if src_words or src == tgt else None
         src_set, tgt_set = set(src_words), set(tgt_words)
@@ -660,13 +360,13 @@ class CopyFilter(_ColumnFilter):
         # with repeats) outside such buckets. The bound min(C, D - M) -
         # max_overlap x D peaks at D = C + M; below 0 there, no D allows a
         # near copy (the margin absorbs float rounding).
-        only_src = _popcount(src.word_buckets & ~tgt.word_buckets)
-        only_tgt = _popcount(tgt.word_buckets & ~src.word_buckets)
+        only_src = popcount(src.word_buckets & ~tgt.word_buckets)
+        only_tgt = popcount(tgt.word_buckets & ~src.word_buckets)
         most_only = np.maximum(only_src, only_tgt)
         fewest_left = np.minimum(src.words - only_src, tgt.words - only_tgt)
         distinct = np.clip(
             fewest_left + most_only,
-            np.maximum(_popcount(src.word_buckets), _popcount(tgt.word_buckets)),
+            np.maximum(popcount(src.word_buckets), popcount(tgt.word_buckets)),
             np.maximum(src.words, tgt.words),
         )
         unsure |= np.minimum(fewest_left, distinct - most_only) - self.max_overlap * distinct > -1e-6
@@ -676,57 +376,55 @@ class CopyFilter(_ColumnFilter):
         return codes, (None, "copy")
 
 
-class LanguagePredictor(Protocol):
-    """Anything with fastText-like batched prediction (see algharb.demo.lid)."""
-
-    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]: ...
+# --- language ID ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LanguageIDOptions(Section):
+    identifier: str = option("fasttext", "language identifier by registry name (algharb.data.lid)")
+    model: str | None = option(None, "model file of the identifier, used when the workflow gives no LID model")
+    min_prob: float = option(0.5, "lowest probability of the expected language")
+    src_min_prob: float | None = option(None, "min_prob of the source side (None: min_prob)")
+    tgt_min_prob: float | None = option(None, "min_prob of the target side (None: min_prob)")
+    src_label: str | None = option(None, "the identifier's label of the source language (None: its base code)")
+    tgt_label: str | None = option(None, "the identifier's label of the target language (None: its base code)")
+    batch_size: int = option(10000, "lines per identifier call")
+
+    def __post_init__(self):
+        _check_number("language_id.min_prob", self.min_prob, 0.0, 1.0)
+        for side in ("src", "tgt"):
+            if getattr(self, f"{side}_min_prob") is not None:
+                _check_number(f"language_id.{side}_min_prob", getattr(self, f"{side}_min_prob"), 0.0, 1.0)
+        _check_number("language_id.batch_size", self.batch_size, 1)
+
+
+@FILTERS.register("language_id")
 class LanguageIDFilter(_ColumnFilter):
     """Reject a side whose predicted language is not its label or is below ``min_prob``.
 
     The expected label is the side's base language code ("zh_CN" -> "zh")
     unless ``src_label``/``tgt_label`` name the identifier's own label (e.g.
-    "zho_Hans" for GlotLID). ``model`` is a fastText model path used when the
-    caller passes no identifier. Predictions run in batches of
-    ``batch_size`` lines (one fastText call each).
+    "zho_Hans" for GlotLID). ``lid`` is the loaded language identifier (see
+    :mod:`algharb.data.lid`). Predictions run in batches of ``batch_size``
+    lines (one identifier call each).
     """
 
     name = "language_id"
-    DEFAULTS = {
-        "min_prob": 0.5,
-        "src_min_prob": None,
-        "tgt_min_prob": None,
-        "src_label": None,
-        "tgt_label": None,
-        "model": None,
-        "batch_size": 10000,
-    }
+    Options = LanguageIDOptions
+    needs_lid = True
 
-    def __init__(
-        self,
-        src_lang: str,
-        tgt_lang: str,
-        identifier: LanguagePredictor,
-        min_prob=0.5,
-        src_min_prob=None,
-        tgt_min_prob=None,
-        src_label=None,
-        tgt_label=None,
-        model=None,
-        batch_size=10000,
-    ):
-        self.identifier = identifier
-        min_prob = _check_number("language_id.min_prob", min_prob, 0.0, 1.0)
-        self.src_min_prob = min_prob if src_min_prob is None else _check_number(
-            "language_id.src_min_prob", src_min_prob, 0.0, 1.0
-        )
-        self.tgt_min_prob = min_prob if tgt_min_prob is None else _check_number(
-            "language_id.tgt_min_prob", tgt_min_prob, 0.0, 1.0
-        )
-        self.src_label = src_label or base_language(src_lang)
-        self.tgt_label = tgt_label or base_language(tgt_lang)
-        self.batch_size = int(_check_number("language_id.batch_size", batch_size, 1))
+    def __init__(self, src_lang: str, tgt_lang: str, lid: LanguagePredictor | None, **options: Any):
+        super().__init__(src_lang, tgt_lang, **options)
+        if lid is None:
+            raise ValueError("filter 'language_id' needs a language identifier (the workflow's LID model, or "
+                             "model: in its options)")
+        self.identifier = lid
+        settings = self.options
+        self.src_min_prob = float(settings.min_prob if settings.src_min_prob is None else settings.src_min_prob)
+        self.tgt_min_prob = float(settings.min_prob if settings.tgt_min_prob is None else settings.tgt_min_prob)
+        self.src_label = settings.src_label or base_language(src_lang)
+        self.tgt_label = settings.tgt_label or base_language(tgt_lang)
+        self.batch_size = int(float(settings.batch_size))
 
     def check(self, src: str, tgt: str) -> str | None:
         return self.check_batch([src], [tgt])[0]
@@ -743,7 +441,7 @@ class LanguageIDFilter(_ColumnFilter):
         """Whether each text is predicted as ``label`` with probability >= ``min_prob``.
 
         Uses the identifier's own ``matches(texts, label, min_prob)`` where it
-        has one (algharb.demo.lid decides near-threshold lines exactly there).
+        has one (algharb.data.lid decides near-threshold lines exactly there).
         """
         matches = getattr(self.identifier, "matches", None)
         found = [np.zeros(0, bool)]
@@ -758,56 +456,3 @@ class LanguageIDFilter(_ColumnFilter):
             is_label = np.fromiter(map(operator.eq, labels, [label] * len(batch)), bool, len(batch))
             found.append(is_label & (probs >= min_prob))
         return np.concatenate(found)
-
-
-FILTERS: dict[str, type[Filter]] = {
-    cls.name: cls
-    for cls in (LengthFilter, LengthRatioFilter, NonAlphabeticFilter, CopyFilter, LanguageIDFilter)
-}
-
-
-def build_filter(
-    name: str, params: dict[str, Any], src_lang: str, tgt_lang: str, identifier: LanguagePredictor | None = None
-) -> Filter:
-    """Build filter ``name`` for one direction; unknown names/keys raise ``ValueError``."""
-    if name not in FILTERS:
-        raise ValueError(f"unknown filter {name!r}; known filters: {', '.join(FILTERS)}")
-    cls = FILTERS[name]
-    unknown = sorted(set(params) - set(cls.DEFAULTS))
-    if unknown:
-        raise ValueError(
-            f"filter {name!r}: unknown parameter {unknown[0]!r}; known: {', '.join(cls.DEFAULTS) or 'none'}"
-        )
-    if cls is LanguageIDFilter:
-        if identifier is None:
-            raise ValueError("filter 'language_id' needs a language identifier (pass lid= or set model:)")
-        return cls(src_lang, tgt_lang, identifier, **params)
-    return cls(src_lang, tgt_lang, **params)
-
-
-def qe_cutoff(scores: np.ndarray, threshold: float | None = None, quantile: float | None = None) -> np.ndarray:
-    """Return a boolean mask of the scores to reject.
-
-    ``threshold``: reject scores strictly below it. ``quantile``: reject the
-    lowest ``floor(quantile * n)`` scores (ties broken by position, earlier
-    first, so exactly that many go). Exactly one of the two must be given;
-    scores must be finite.
-    """
-    scores = np.asarray(scores, dtype=float)
-    if (threshold is None) == (quantile is None):
-        raise ValueError("qe: give exactly one of threshold or quantile")
-    bad = np.flatnonzero(~np.isfinite(scores))
-    if bad.size:
-        raise ValueError(f"qe: score #{bad[0]} is {scores[bad[0]]}; scores must be finite")
-    if threshold is not None:
-        return scores < _check_number("qe.threshold", threshold, -math.inf)
-    share = _check_number("qe.quantile", quantile, 0.0, 1.0)
-    rejected = np.zeros(scores.size, dtype=bool)
-    # The epsilon keeps e.g. 0.29 * 100 = 28.999... from flooring to 28.
-    rejected[np.argsort(scores, kind="stable")[: math.floor(share * scores.size + 1e-9)]] = True
-    return rejected
-
-
-def qe_rejections(scores, threshold: float | None = None, quantile: float | None = None) -> list[str | None]:
-    """The ``qe`` filter: ``"qe"`` for each rejected score, else None (see :func:`qe_cutoff`)."""
-    return ["qe" if rejected else None for rejected in qe_cutoff(scores, threshold, quantile)]

@@ -44,6 +44,8 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, NamedTuple
 
+from algharb.registry import Registry
+
 log = logging.getLogger(__name__)
 
 _BOM = "\ufeff"
@@ -147,13 +149,13 @@ def iter_raw_pairs(spec: Mapping, where: str = DEFAULT_WHERE) -> Iterator[RawPai
     them atomically.
     """
     spec = normalize_spec(spec, where)
-    return _READERS[spec["format"]](spec)
+    return FORMATS.get(spec["format"]).read(spec)
 
 
 def spec_paths(spec: Mapping, where: str = DEFAULT_WHERE) -> list[str]:
     """The input files a spec reads, in a fixed order (source first): the workflow's rule inputs."""
     spec = normalize_spec(spec, where)
-    return [str(spec[key]) for key in _FORMATS[spec["format"]].path_keys]
+    return [str(spec[key]) for key in FORMATS.get(spec["format"]).path_keys]
 
 
 def normalize_spec(spec: Mapping, where: str = DEFAULT_WHERE) -> dict:
@@ -167,9 +169,9 @@ def normalize_spec(spec: Mapping, where: str = DEFAULT_WHERE) -> dict:
     name = spec.get("format", "auto")
     if name == "auto":
         name = _infer_format(spec, where)
-    elif not isinstance(name, str) or name not in _FORMATS:
-        raise ValueError(f"{where}: unknown format {name!r} (known: auto, {', '.join(_FORMATS)})")
-    fmt = _FORMATS[name]
+    elif not isinstance(name, str) or name not in FORMATS:
+        raise ValueError(f"{where}: unknown format {name!r} (known: auto, {', '.join(FORMATS.names())})")
+    fmt = FORMATS.get(name)
     _check_keys(spec, name, fmt, where)
     normal = {"format": name, **{key: spec[key] for key in fmt.path_keys}}
     for key, option in fmt.options.items():
@@ -193,9 +195,17 @@ class _Option:
 
 
 @dataclass(frozen=True)
-class _Format:
+class CorpusFormat:
+    """One entry of :data:`FORMATS`: the spec keys naming its input files, its options, and its reader."""
+
     path_keys: tuple[str, ...]  # required keys naming input files
     options: dict[str, _Option]
+    read: Callable[[dict], Iterator[RawPair]]  # a normalised spec → its stream of pairs
+
+
+# Format name (a spec's ``format``) → CorpusFormat; entries are registered
+# below, after their readers.
+FORMATS: Registry[CorpusFormat] = Registry("corpus format")
 
 
 def _is_column_index(value) -> bool:
@@ -206,28 +216,11 @@ def _column(default: int) -> _Option:
     return _Option(default, _is_column_index, "a column index >= 0")
 
 
-_FORMATS: dict[str, _Format] = {
-    "text": _Format(("src", "tgt"), {}),
-    "tsv": _Format(("tsv",), {"src_col": _column(0), "tgt_col": _column(1)}),
-    "sgm": _Format(("src", "tgt"), {}),
-    "xml": _Format(("xml",), {
-        "translator": _Option(None, lambda v: v is None or isinstance(v, str), "a translator name or null"),
-        "reference": _Option(True, lambda v: isinstance(v, bool), "true or false"),
-    }),
-    "wmt-jsonl": _Format(("jsonl",), {
-        "doc_prefix": _Option("", lambda v: isinstance(v, str), "a string"),
-        # false is accepted too, so that ``reference: false`` means "blind" in every format
-        "reference": _Option(None, lambda v: v is None or v is False or isinstance(v, str),
-                             "a tgt_text key, or null for a blind test set"),
-    }),
-}
-# Keys that name the format on their own, for ``format: auto``.
-_FORMAT_OF_FILE_KEY = {"tsv": "tsv", "xml": "xml", "jsonl": "wmt-jsonl"}
-
-
 def _infer_format(spec: Mapping, where: str) -> str:
     """``format: auto``: the format named by the file keys (src/tgt → text or sgm by suffix)."""
-    candidates = [fmt for key, fmt in _FORMAT_OF_FILE_KEY.items() if key in spec]
+    # A format read from one file is named by that file's key (tsv, xml, jsonl).
+    candidates = [name for name in FORMATS if len(FORMATS.get(name).path_keys) == 1
+                  and FORMATS.get(name).path_keys[0] in spec]
     if "src" in spec or "tgt" in spec:
         candidates.append(_text_or_sgm(spec, where))
     if len(candidates) == 1:
@@ -247,7 +240,7 @@ def _text_or_sgm(spec: Mapping, where: str) -> str:
     return "sgm" if is_sgm == {True} else "text"
 
 
-def _check_keys(spec: Mapping, name: str, fmt: _Format, where: str) -> None:
+def _check_keys(spec: Mapping, name: str, fmt: CorpusFormat, where: str) -> None:
     known = [*fmt.path_keys, *fmt.options, "format"]
     for key in spec:
         if key not in known:
@@ -720,13 +713,33 @@ def read_wmt_jsonl(lines: Iterable[str | bytes], doc_prefix: str, reference_key:
     return corpus.src, corpus.tgt if reference_key else []
 
 
-_READERS: dict[str, Callable[[dict], Iterator[RawPair]]] = {
-    "text": lambda spec: iter_text_pairs(spec["src"], spec["tgt"]),
-    "tsv": lambda spec: iter_tsv_pairs(spec["tsv"], spec["src_col"], spec["tgt_col"]),
-    "sgm": lambda spec: iter_sgm_pairs(spec["src"], spec["tgt"]),
-    "xml": lambda spec: iter_xml_pairs(spec["xml"], spec["translator"], spec["reference"]),
-    "wmt-jsonl": lambda spec: iter_wmt_jsonl_pairs(spec["jsonl"], spec["doc_prefix"], spec["reference"]),
-}
+# --------------------------------------------------------------------------
+# The formats: keys, options and reader of each, in one registry.
+
+FORMATS.register("text")(CorpusFormat(("src", "tgt"), {}, lambda spec: iter_text_pairs(spec["src"], spec["tgt"])))
+FORMATS.register("tsv")(CorpusFormat(
+    ("tsv",), {"src_col": _column(0), "tgt_col": _column(1)},
+    lambda spec: iter_tsv_pairs(spec["tsv"], spec["src_col"], spec["tgt_col"]),
+))
+FORMATS.register("sgm")(CorpusFormat(("src", "tgt"), {}, lambda spec: iter_sgm_pairs(spec["src"], spec["tgt"])))
+FORMATS.register("xml")(CorpusFormat(
+    ("xml",),
+    {
+        "translator": _Option(None, lambda v: v is None or isinstance(v, str), "a translator name or null"),
+        "reference": _Option(True, lambda v: isinstance(v, bool), "true or false"),
+    },
+    lambda spec: iter_xml_pairs(spec["xml"], spec["translator"], spec["reference"]),
+))
+FORMATS.register("wmt-jsonl")(CorpusFormat(
+    ("jsonl",),
+    {
+        "doc_prefix": _Option("", lambda v: isinstance(v, str), "a string"),
+        # false is accepted too, so that ``reference: false`` means "blind" in every format
+        "reference": _Option(None, lambda v: v is None or v is False or isinstance(v, str),
+                             "a tgt_text key, or null for a blind test set"),
+    },
+    lambda spec: iter_wmt_jsonl_pairs(spec["jsonl"], spec["doc_prefix"], spec["reference"]),
+))
 
 
 def is_plain_text_spec(spec: Mapping, where: str = DEFAULT_WHERE) -> bool:

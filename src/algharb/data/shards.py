@@ -15,6 +15,7 @@ counted where it belongs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -23,8 +24,9 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from algharb.data.decisions import read_decisions, split_jsonl_rows, write_tsv_rows
 from algharb.data.ingest import ParallelCorpus, RawPair
-from algharb.io import atomic_path
+from algharb.io import atomic_path, atomic_write
 
 MANIFEST = "manifest.tsv"
 MANIFEST_COLUMNS = ["shard", "first_line", "last_line", "lines", "invalid_utf8"]
@@ -149,11 +151,6 @@ def merge_shard_decisions(decision_paths, src_lang: str, tgt_lang: str, out_deci
     the number of raw lines and the removals per reason, for the funnel.
     Shards must come in increasing line order (an error otherwise).
     """
-    import contextlib
-
-    from algharb.data.clean import read_decisions, split_jsonl_rows, write_tsv_rows
-    from algharb.io import atomic_write
-
     total, removed, last_line, columns = 0, {}, 0, None
     with contextlib.ExitStack() as stack:
         tsv, clean, rejected = (stack.enter_context(atomic_write(path)) for path in (out_decisions, out_clean,

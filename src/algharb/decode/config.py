@@ -25,6 +25,10 @@ class MBRConfig(Section):
     batch_size: int = option(64, "sentences per COMET encoder batch")
     precision: str | None = option(None, "COMET encoder autocast: fp32, bf16, fp16; None: bf16 on GPU, fp32 on CPU")
 
+    def scoring(self) -> dict[str, Any]:
+        """What the saved utility matrices depend on (the ``hybrid_scores`` rule)."""
+        return {"utility": self.utility, "batch_size": self.batch_size, "precision": self.precision}
+
     def selection(self) -> dict[str, Any]:
         """What selection from saved scores depends on."""
         return {"aggregate": self.aggregate, "include_self": self.include_self}

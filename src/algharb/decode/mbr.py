@@ -1,6 +1,6 @@
 """Minimum Bayes risk selection with the paper's hybrid alignment term.
 
-Seed 000, eq. 3–5::
+Marco-MT-Algharb, WMT25, §2.4, eq. 3–5::
 
     S_MBR(y_i)    = Σ_j U(y_i, y_j)
     S_hybrid(y_i) = S_MBR(y_i) + λ · S_align(x, y_i)
@@ -11,23 +11,26 @@ utilities is ~100× larger). We read S_MBR as the *expected* utility (the mean
 over pseudo-references), the usual MBR definition, so that both terms live
 on the same [0, 1] scale; ``aggregate: sum`` restores the literal formula.
 Self-comparison U(y_i, y_i) is excluded by default, since it only rewards a
-candidate for agreeing with itself.
+candidate for agreeing with itself. The utility matrices come from
+:mod:`algharb.decode.utility`, the alignment scores from :mod:`algharb.decode.align`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
+
+from .config import MBRConfig
 
 AGGREGATES = ("mean", "sum")
 
 
-def mbr_scores(utility: np.ndarray, include_self: bool = False, aggregate: str = "mean") -> np.ndarray:
+def mbr_scores(utility: np.ndarray, include_self: bool, aggregate: str) -> np.ndarray:
     """Expected (or summed) utility of each hypothesis row against all pseudo-references.
 
-    ``utility[i, j] = U(hypothesis y_i, pseudo-reference y_j)``.
+    ``utility[i, j] = U(hypothesis y_i, pseudo-reference y_j)``; ``include_self``
+    and ``aggregate`` are those of ``decode.mbr`` (``MBRConfig``).
     """
     utility = np.asarray(utility, dtype=np.float64)
     if utility.ndim != 2 or utility.shape[0] != utility.shape[1]:
@@ -48,8 +51,8 @@ def mbr_scores(utility: np.ndarray, include_self: bool = False, aggregate: str =
     return totals / mask.sum(axis=1)
 
 
-def hybrid_scores(mbr: np.ndarray, align: np.ndarray | None, lam: float) -> np.ndarray:
-    """``S_MBR + λ·S_align``; without an alignment term the MBR score alone."""
+def hybrid_score(mbr: np.ndarray, align: np.ndarray | None, lam: float) -> np.ndarray:
+    """``S_MBR + λ·S_align`` per candidate; without an alignment term the MBR score alone."""
     mbr = np.asarray(mbr, dtype=np.float64)
     if align is None or lam == 0:
         return mbr.copy()
@@ -62,7 +65,7 @@ def hybrid_scores(mbr: np.ndarray, align: np.ndarray | None, lam: float) -> np.n
 TIE_TOLERANCE = 1e-9
 
 
-def select(scores: np.ndarray) -> int:
+def argmax_earliest(scores: np.ndarray) -> int:
     """Index of the best score; ties go to the earliest candidate (deterministic).
 
     Scores within a relative 1e-9 of the best count as tied, so the choice does
@@ -75,80 +78,35 @@ def select(scores: np.ndarray) -> int:
     return int(np.flatnonzero(scores >= best - TIE_TOLERANCE * max(1.0, abs(best)))[0])
 
 
-def unique_candidates(candidates: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """Distinct candidates in first-seen order and, per candidate, its index among them.
-
-    Sampling at N = 100 repeats candidates often; utilities are computed once
-    per distinct pair and expanded back, which selects exactly what the full
-    N×N computation would.
-    """
-    index: dict[str, int] = {}
-    inverse = np.empty(len(candidates), dtype=np.int64)
-    for position, text in enumerate(candidates):
-        inverse[position] = index.setdefault(text, len(index))
-    return list(index), inverse
-
-
-TripleUtility = Callable[[list[str], list[str], list[str]], list[float]]
-"""Scores (source, hypothesis, pseudo-reference) triples element-wise, in one batch."""
-
-
-def utility_matrices(sources: Sequence[str], candidate_lists: Sequence[Sequence[str]],
-                     utility: TripleUtility) -> list[np.ndarray]:
-    """One N×N utility matrix per source sentence, from a single batched utility call.
-
-    Batching across sentences matters: a neural utility pays a fixed cost per
-    call, and each matrix is computed on distinct candidates only.
-    """
-    if len(sources) != len(candidate_lists):
-        raise ValueError(f"{len(sources)} sources but {len(candidate_lists)} candidate lists")
-    plans, srcs, hyps, refs = [], [], [], []
-    for source, candidates in zip(sources, candidate_lists):
-        distinct, inverse = unique_candidates(candidates)
-        plans.append((len(distinct), inverse))
-        for hyp in distinct:
-            for ref in distinct:
-                srcs.append(source)
-                hyps.append(hyp)
-                refs.append(ref)
-    flat = np.asarray(utility(srcs, hyps, refs) if hyps else [], dtype=np.float64)
-    matrices, offset = [], 0
-    for m, inverse in plans:
-        small = flat[offset : offset + m * m].reshape(m, m)
-        offset += m * m
-        matrices.append(small[np.ix_(inverse, inverse)])
-    return matrices
-
-
 @dataclass
 class Selection:
+    """The chosen candidate's index and every candidate's scores (kept for λ sweeps)."""
+
     index: int
     mbr: list[float]
     align: list[float] | None
     hybrid: list[float]
 
 
-def select_scored_row(row: dict, lam: float, mbr: dict | None = None) -> Selection | None:
-    """Select from a row saved by the decoding step (``utility`` N×N, ``align`` N or None).
-
-    ``mbr`` holds ``include_self``/``aggregate``; a row without candidates gives None.
-    """
-    if not row["candidates"]:
-        return None
-    mbr = mbr or {}
-    align = None if row.get("align") is None else np.asarray(row["align"], dtype=np.float64)
-    return hybrid_select(np.asarray(row["utility"], dtype=np.float64), align, lam,
-                         include_self=mbr.get("include_self", False), aggregate=mbr.get("aggregate", "mean"))
-
-
-def hybrid_select(utility: np.ndarray, align: np.ndarray | None, lam: float,
-                  include_self: bool = False, aggregate: str = "mean") -> Selection:
-    """Score and select one candidate; keeps every score for later λ sweeps."""
-    mbr = mbr_scores(utility, include_self=include_self, aggregate=aggregate)
-    hybrid = hybrid_scores(mbr, align, lam)
+def select_candidate(utility: np.ndarray, align: np.ndarray | None, lam: float, mbr: MBRConfig) -> Selection:
+    """The candidate with the best ``S_MBR + λ·S_align`` (``mbr`` gives ``include_self`` and ``aggregate``)."""
+    mbr_score = mbr_scores(utility, include_self=mbr.include_self, aggregate=mbr.aggregate)
+    hybrid = hybrid_score(mbr_score, align, lam)
     return Selection(
-        index=select(hybrid),
-        mbr=mbr.tolist(),
+        index=argmax_earliest(hybrid),
+        mbr=mbr_score.tolist(),
         align=None if align is None else np.asarray(align, dtype=np.float64).tolist(),
         hybrid=hybrid.tolist(),
     )
+
+
+def select_scored_row(row: dict, lam: float, mbr: MBRConfig) -> Selection | None:
+    """Select from a row saved by the decoding step (``utility`` N×N, ``align`` N or None).
+
+    The one selection path of the decoding step and the λ sweep; a row
+    without candidates gives None.
+    """
+    if not row["candidates"]:
+        return None
+    align = None if row.get("align") is None else np.asarray(row["align"], dtype=np.float64)
+    return select_candidate(np.asarray(row["utility"], dtype=np.float64), align, lam, mbr)

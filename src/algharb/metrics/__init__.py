@@ -1,30 +1,15 @@
-"""Metric backends keyed by the names used in config.
+"""Evaluation metrics, keyed by the names in ``evaluate.metrics``, and the COMET backend.
 
-``chrf`` and ``bleu`` come from sacrebleu; ``comet`` wraps unbabel-comet for
-any checkpoint (hub id or local path). :func:`triple_utility` turns any of them
-into an element-wise (source, hypothesis, reference) scorer for MBR.
+``chrf`` and ``bleu`` come from sacrebleu (:mod:`.sacre`), ``xcomet`` scores
+with any COMET checkpoint (:mod:`.xcomet`, through :mod:`.comet`, which also
+serves QE filtering, rewards and the MBR utility). :func:`build_metric` is
+the one way a metric is built; a new metric is one module registering itself
+in :data:`METRICS` (see :mod:`.registry`) and one import line here.
 """
 
-from __future__ import annotations
+from .registry import METRICS, Metric, MetricInputs, build_metric
 
-from typing import Callable
+# Each metric module registers itself in METRICS when imported.
+from . import sacre, xcomet  # noqa: E402,F401  isort: skip
 
-SACREBLEU_METRICS = ("chrf", "bleu")
-
-
-def triple_utility(name: str, lang: str | None = None,
-                   comet_scorer=None) -> Callable[[list[str], list[str], list[str]], list[float]]:
-    """An element-wise utility U(source, hypothesis, pseudo-reference) on a 0–1 scale.
-
-    sacrebleu metrics ignore the source; ``comet`` needs a loaded CometScorer
-    of a reference-based model.
-    """
-    if name in SACREBLEU_METRICS:
-        from .sacre import sentence_scores
-
-        return lambda srcs, hyps, refs: sentence_scores(name, hyps, refs, lang)
-    if name == "comet":
-        if comet_scorer is None:
-            raise ValueError("the comet utility needs a CometScorer")
-        return lambda srcs, hyps, refs: comet_scorer.score(srcs, hyps, refs)
-    raise ValueError(f"unknown utility {name!r}; choose one of {list(SACREBLEU_METRICS) + ['comet']}")
+__all__ = ["METRICS", "Metric", "MetricInputs", "build_metric"]

@@ -29,7 +29,9 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
+
+from ..models import model_reference
 
 HPARAMS_FILENAME = "hparams.yaml"
 CHECKPOINT_RELPATH = Path("checkpoints") / "model.ckpt"
@@ -153,6 +155,15 @@ class CometScorer:
         if references is None or not self.uses_reference:
             return [{"src": s, "mt": h} for s, h in zip(sources, hypotheses)]
         return [{"src": s, "mt": h, "ref": r} for s, h, r in zip(sources, hypotheses, references)]
+
+
+def comet_scorer(spec: Mapping, batch_size: int = 64, threads: int = 1, gpus: int | None = None) -> CometScorer:
+    """A CometScorer for a config model entry (``{path}`` or ``{hub}``); uses a GPU when one is visible."""
+    if gpus is None:
+        import torch
+
+        gpus = 1 if torch.cuda.is_available() else 0
+    return CometScorer(model_reference(spec), batch_size=batch_size, gpus=gpus, threads=threads)
 
 
 def load_comet_model(model: str, threads: int = 1):

@@ -1,4 +1,8 @@
-"""BLEU and chrF through sacrebleu, with the signature recorded next to every score."""
+"""BLEU and chrF through sacrebleu, with the signature recorded next to every score.
+
+Registered as the evaluation metrics ``chrf`` and ``bleu``; the sentence
+scores serve as MBR utilities (:mod:`algharb.decode.utility`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from functools import lru_cache
 from typing import Sequence
 
 from sacrebleu.metrics import BLEU, CHRF
+
+from .registry import METRICS, MetricInputs
 
 # Whitespace tokenisation is meaningless for scripts written without spaces.
 _BLEU_TOKENIZERS = {"zh": "zh", "ja": "char", "ko": "char"}
@@ -47,3 +53,25 @@ def sentence_scores(name: str, hypotheses: Sequence[str], references: Sequence[s
     _check_lengths(hypotheses, references)
     metric = _metric(name, lang)
     return [metric.sentence_score(h, [r]).score / 100.0 for h, r in zip(hypotheses, references)]
+
+
+class SacrebleuMetric:
+    """A sacrebleu corpus metric; the target language picks BLEU's tokenizer."""
+
+    name: str
+
+    def __init__(self, inputs: MetricInputs):
+        self.tgt_lang = inputs.tgt_lang
+
+    def score(self, sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str]) -> dict:
+        return corpus_score(self.name, hypotheses, references, self.tgt_lang)
+
+
+@METRICS.register("chrf")
+class ChrF(SacrebleuMetric):
+    name = "chrf"
+
+
+@METRICS.register("bleu")
+class Bleu(SacrebleuMetric):
+    name = "bleu"

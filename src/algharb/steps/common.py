@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+
 from ..io import read_lines
-from ..models import model_reference
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +23,3 @@ def read_nonempty_lines(path) -> list[str]:
         raise ValueError(f"{path} is empty")
     return lines
 
-
-def comet_scorer(spec: dict, batch_size: int = 64, threads: int = 1, gpus: int | None = None):
-    """A CometScorer for a config model entry; uses a GPU when one is visible."""
-    from ..metrics.comet import CometScorer
-
-    if gpus is None:
-        import torch
-
-        gpus = 1 if torch.cuda.is_available() else 0
-    return CometScorer(model_reference(spec), batch_size=batch_size, gpus=gpus, threads=threads)

@@ -16,28 +16,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.clean import QE_REASON, FilterConfig, apply_qe_rejections, apply_rule_filters, funnel_from_counts
-from ..data.clean import read_decisions
-from ..data.clean import INVALID_UTF8, write_decisions, write_tsv
+from ..data.clean import apply_qe_rejections, apply_rule_filters
+from ..data.config import CleanConfig, FilterConfig, QEConfig
+from ..data.decisions import INVALID_UTF8, funnel_from_counts, read_decisions, write_decisions, write_tsv
 from ..data.dedup import dedup_keys, gather_duplicates, save_dedup_keys
-from ..data.filters import qe_cutoff
 from ..data.ingest import iter_raw_pairs, read_corpus
+from ..data.qe import QE_REASON, qe_cutoff
 from ..data.shards import load_line_reasons, merge_shard_decisions, read_shard, save_line_reasons, shard_ids
 from ..data.shards import write_shards
 from ..io import atomic_write, write_lines
-from ..models import local_model_dir
-from .common import comet_scorer
+from ..metrics.comet import comet_scorer
 
 log = logging.getLogger(__name__)
-
-# The fastText LID model's file inside its hub repository.
-LID_HUB_FILENAME = "model.bin"
-
-
-def load_lid(spec: dict | None):
-    from ..demo.lid import LanguageIdentifier
-
-    return None if spec is None else LanguageIdentifier(local_model_dir(spec, filename=LID_HUB_FILENAME))
 
 
 def shard_corpus_step(spec: dict, out_dir, shard_size: int, where: str = "corpus") -> dict:
@@ -63,20 +53,20 @@ def prepare_split_step(spec: dict, out_src, out_tgt, where: str = "split") -> in
     return len(corpus)
 
 
-def clean_shard_step(shard_path, out_decisions, out_keys, src_lang: str, tgt_lang: str, clean: dict,
-                     lid: dict | None, identifier=None) -> dict:
+def clean_shard_step(shard_path, out_decisions, out_keys, src_lang: str, tgt_lang: str, rules: dict,
+                     lid: dict | None) -> dict:
     """Normalise and rule-filter one shard; write its decision table and the dedup keys of its kept pairs.
 
-    ``identifier`` (a loaded language identifier) overrides ``lid``.
+    ``rules`` is the direction's ``CleanConfig.rule_settings`` (filters and
+    normalisation); ``lid`` the config's LID model entry (``models.lid``),
+    loaded only when the filters include ``language_id``.
     """
     corpus = read_shard(shard_path)
-    config = FilterConfig.from_dict(clean, pair=f"{src_lang}-{tgt_lang}")
-    if identifier is None and "language_id" in config.filter_names:
-        identifier = load_lid(lid)
-    decisions = apply_rule_filters(corpus, src_lang, tgt_lang, config, lid=identifier, dedup=False)
+    config = FilterConfig.from_dict(rules)
+    decisions = apply_rule_filters(corpus, src_lang, tgt_lang, config, lid_model=lid, dedup=False)
     kept = decisions[decisions["kept"]]
-    keys = [(name, dedup_keys(name, params, kept["src"].tolist(), kept["tgt"].tolist()))
-            for name, params in config.dedup_filters]
+    keys = [(name, dedup_keys(name, options, kept["src"].tolist(), kept["tgt"].tolist()))
+            for name, options in config.dedup_filters]
     write_tsv(out_decisions, decisions)
     save_dedup_keys(out_keys, kept["line"].to_numpy(), keys)
     summary = {"pairs": len(decisions), "kept": len(kept),
@@ -94,7 +84,7 @@ def dedup_step(key_paths, out_path) -> dict:
     return counts
 
 
-def qe_scores_file(decisions_path, out_path, model: dict, batch_size: int = 64, threads: int = 1,
+def qe_scores_file(decisions_path, out_path, model: dict, batch_size: int, threads: int = 1,
                    duplicates_path=None, scorer=None) -> int:
     """CometKiwi-style QE score of every pair that survived the rule filters and dedup.
 
@@ -114,16 +104,17 @@ def qe_scores_file(decisions_path, out_path, model: dict, batch_size: int = 64, 
     return len(kept)
 
 
-def qe_cutoff_step(score_paths, out_path, src_lang: str, tgt_lang: str, clean: dict) -> int:
-    """Apply the direction's QE threshold or quantile to the scores of all shards together."""
-    config = FilterConfig.from_dict(clean, pair=f"{src_lang}-{tgt_lang}")
-    if not config.qe:
-        raise ValueError(f"clean.qe: no threshold or quantile for {src_lang}-{tgt_lang}")
+def qe_cutoff_step(score_paths, out_path, src_lang: str, tgt_lang: str, qe: dict) -> int:
+    """Apply the direction's QE cut to the scores of all shards together.
+
+    ``qe`` is ``QEConfig.cut()`` of the direction's ``CleanConfig.qe_for``.
+    """
+    config = QEConfig.from_dict(qe, where="clean.qe")
     scores = pd.concat([_read_scores(path) for path in score_paths], ignore_index=True)
-    rejected = qe_cutoff(scores["qe_score"].to_numpy(), threshold=config.qe.get("threshold"),
-                         quantile=config.qe.get("quantile"))
+    rejected = qe_cutoff(scores["qe_score"].to_numpy(), config)
     save_line_reasons(out_path, scores["line"].to_numpy()[rejected], [QE_REASON] * int(rejected.sum()))
-    log.info("%s-%s QE %s: %d of %d pairs rejected", src_lang, tgt_lang, config.qe, rejected.sum(), len(scores))
+    log.info("%s-%s QE %s: %d of %d pairs rejected", src_lang, tgt_lang, config.check(), rejected.sum(),
+             len(scores))
     return int(rejected.sum())
 
 
@@ -152,32 +143,37 @@ def merge_shards_step(decision_paths, src_lang: str, tgt_lang: str, out_decision
     return {"pairs": total, "kept": kept, "removed": removed}
 
 
-def clean_corpus(spec: dict, out_dir, src_lang: str, tgt_lang: str, clean: dict, lid=None,
+def clean_corpus(spec: dict, out_dir, src_lang: str, tgt_lang: str, clean: dict, lid: dict | None = None,
                  qe_scorer=None) -> dict:
     """Clean one corpus by hand (``algharb clean``): the workflow's steps, as a single shard.
 
-    ``lid``/``qe_scorer`` are loaded models (or None: no language ID / no QE
-    filtering). Writes into ``out_dir`` the per-shard files (kept.src,
-    kept.tgt, rejected.tsv, decisions.tsv) and the direction's clean.jsonl,
-    rejected.jsonl and funnel.tsv.
+    ``clean`` is a ``clean`` config section; ``lid`` an LID model entry
+    (``{path|hub}``; None: the language_id filter's own ``model``, if any);
+    ``qe_scorer`` a loaded QE model (or None: no QE filtering). Writes into
+    ``out_dir`` the per-shard files (kept.src, kept.tgt, rejected.tsv,
+    decisions.tsv) and the direction's clean.jsonl, rejected.jsonl and funnel.tsv.
     """
+    config = CleanConfig.from_dict(clean, where="clean")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".work.", dir=out) as tmp:
-        return _clean_corpus_in(Path(tmp), spec, out, src_lang, tgt_lang, clean, lid, qe_scorer)
+        return _clean_corpus_in(Path(tmp), spec, out, src_lang, tgt_lang, config, lid, qe_scorer)
 
 
-def _clean_corpus_in(work: Path, spec, out: Path, src_lang, tgt_lang, clean, lid, qe_scorer) -> dict:
-    shard_corpus_step(spec, work / "shards", shard_size=2**62, where=f"{src_lang}-{tgt_lang}")
+def _clean_corpus_in(work: Path, spec, out: Path, src_lang, tgt_lang, clean: CleanConfig, lid, qe_scorer) -> dict:
+    pair = f"{src_lang}-{tgt_lang}"
+    shard_corpus_step(spec, work / "shards", shard_size=2**62, where=pair)
     shard = work / "shards" / f"{shard_ids(work / 'shards')[0]}.jsonl"
-    clean_shard_step(shard, work / "rule_decisions.tsv", work / "dedup_keys.npz", src_lang, tgt_lang, clean,
-                     lid=None, identifier=lid)
+    # Config order, unlike the workflow's name order (CleanConfig.rule_settings).
+    clean_shard_step(shard, work / "rule_decisions.tsv", work / "dedup_keys.npz", src_lang, tgt_lang,
+                     clean.filter_config(pair).to_dict(), lid=lid)
     dedup_step([work / "dedup_keys.npz"], work / "duplicates.npz")
     qe = {}
     if qe_scorer is not None:
-        qe_scores_file(work / "rule_decisions.tsv", work / "qe_scores.tsv", {}, duplicates_path=work / "duplicates.npz",
-                       scorer=qe_scorer)
-        qe_cutoff_step([work / "qe_scores.tsv"], work / "qe_rejected.npz", src_lang, tgt_lang, clean)
+        qe_scores_file(work / "rule_decisions.tsv", work / "qe_scores.tsv", {}, clean.qe.batch_size,
+                       duplicates_path=work / "duplicates.npz", scorer=qe_scorer)
+        qe_cutoff_step([work / "qe_scores.tsv"], work / "qe_rejected.npz", src_lang, tgt_lang,
+                       clean.qe_for(pair).cut())
         qe = {"scores_path": work / "qe_scores.tsv", "qe_rejected_path": work / "qe_rejected.npz"}
     finalize_shard_step(work / "rule_decisions.tsv", out / "kept.src", out / "kept.tgt", out / "rejected.tsv",
                         work / "decisions.tsv", duplicates_path=work / "duplicates.npz", **qe)
@@ -221,38 +217,3 @@ def _with_qe(decisions: pd.DataFrame, scores_path, qe_rejected_path) -> pd.DataF
 
 def _line_range(decisions: pd.DataFrame) -> tuple[int, int]:
     return int(decisions["line"].min()), int(decisions["line"].max())
-
-
-def filter_quality_file(decision_paths, label_paths, pairs, out_tsv, out_md, out_filters_tsv,
-                        out_filters_md) -> "pd.DataFrame":
-    """Demo only: how well cleaning separated the injected noise, per noise kind and per filter.
-
-    Per kind: the share of its lines rejected (recall), with ``target`` the
-    bar the issue sets for kinds a rule can catch (and for the last row,
-    ``precision_of_kept``: the share of kept pairs that are clean).
-    Per filter: removed lines, precision and recall on its target kinds.
-    """
-    from ..data.quality import RULE_KINDS, TARGET_PRECISION, TARGET_RECALL, filter_precision_recall
-    from ..data.quality import filter_quality, kept_precision
-    from ..report.tables import write_table
-
-    kinds, filters = [], []
-    for pair, decisions_path, labels_path in zip(pairs, decision_paths, label_paths):
-        decisions = read_decisions(decisions_path)
-        labels = pd.read_csv(labels_path, sep="\t")
-        table = filter_quality(decisions, labels).rename(columns={"rejected_share": "share"})
-        table["target"] = [TARGET_RECALL if kind in RULE_KINDS else float("nan") for kind in table.index]
-        table.loc["precision_of_kept"] = {"lines": int(decisions["kept"].sum()), "top_reason": "",
-                                          "share": kept_precision(decisions, labels), "target": TARGET_PRECISION}
-        kinds.append(table.reset_index().assign(pair=pair))
-        filters.append(filter_precision_recall(decisions, labels).reset_index().assign(pair=pair))
-    result = pd.concat(kinds)[["pair", "kind", "lines", "share", "target", "top_reason"]].set_index("pair")
-    result["meets_target"] = [("yes" if share >= target else "NO") if target == target else ""
-                              for share, target in zip(result["share"], result["target"])]
-    write_table(result, tsv_path=out_tsv, md_path=out_md)
-    per_filter = pd.concat(filters)[["pair", "filter", "removed", "precision", "recall", "targets"]]
-    write_table(per_filter.set_index("pair"), tsv_path=out_filters_tsv, md_path=out_filters_md)
-    missed = result[result["meets_target"] == "NO"]
-    if len(missed):
-        log.warning("below target: %s", missed[["kind", "share", "target"]].to_dict("records"))
-    return result

@@ -25,21 +25,23 @@ SKIPPED_REASONS = ("duplicate", "near_duplicate")
 
 
 def distillable(row: dict) -> bool:
-    reason = row.get("reason", "")
+    reason = row["reason"]
     return not reason.endswith(":src") and reason.split(":")[0] not in SKIPPED_REASONS
 
 
 def distill_file(rejected_path, out_path, src_lang: str, tgt_lang: str, teacher: dict, max_pairs: int,
-                 sampling: dict, seed: int, threads: int = 1, clean: dict | None = None,
-                 lid: dict | None = None, stats_path=None, chunk_dir=None, chunk_size: int = 10000) -> dict:
+                 sampling: dict, seed: int, threads: int, refilter: dict | None, lid: dict | None,
+                 chunk_size: int, chunk_dir=None, stats_path=None) -> dict:
     """Teacher translations for up to ``max_pairs`` distinct rejected sources (seeded choice).
 
-    With ``clean`` (the config's clean section) the outputs are re-filtered.
-    With ``chunk_dir`` the teacher works ``chunk_size`` sources at a time and
-    a rerun resumes from the finished chunks (see ``translate_in_chunks``).
+    With ``refilter`` (the direction's ``CleanConfig.rule_settings``; None:
+    no re-filter) the outputs pass the rule filters again, language ID with
+    the LID model entry ``lid``. With ``chunk_dir`` the teacher works
+    ``chunk_size`` sources at a time and a rerun resumes from the finished
+    chunks (see ``translate_in_chunks``).
     """
     rejected = read_jsonl(rejected_path)
-    reasons = Counter(r.get("reason", "") for r in rejected if not distillable(r))
+    reasons = Counter(r["reason"] for r in rejected if not distillable(r))
     seen, usable = set(), []
     for row in rejected:
         if distillable(row) and row["src"] not in seen:
@@ -55,7 +57,7 @@ def distill_file(rejected_path, out_path, src_lang: str, tgt_lang: str, teacher:
          "reason": r["reason"], "src_lang": src_lang, "tgt_lang": tgt_lang}
         for r, out in zip(chosen, outputs)
     ]
-    rows, refiltered = refilter(rows, src_lang, tgt_lang, clean, lid) if clean else (rows, {})
+    rows, refiltered = (rows, {}) if refilter is None else refilter_rows(rows, src_lang, tgt_lang, refilter, lid)
     write_jsonl(out_path, rows)
     stats = {"rejected": len(rejected), "distillable": len(usable), "translated": len(chosen),
              "kept": len(rows), "skipped_by_reason": dict(reasons), "refilter_rejected_by_reason": refiltered}
@@ -65,18 +67,17 @@ def distill_file(rejected_path, out_path, src_lang: str, tgt_lang: str, teacher:
     return stats
 
 
-def refilter(rows: list[dict], src_lang: str, tgt_lang: str, clean: dict, lid: dict | None):
-    """Keep the teacher pairs that pass the rule filters; count the others by reason."""
-    from ..data.clean import FilterConfig, apply_rule_filters
+def refilter_rows(rows: list[dict], src_lang: str, tgt_lang: str, rules: dict, lid: dict | None):
+    """Keep the teacher pairs that pass the rule filters ``rules`` (rule settings); count the others by reason."""
+    from ..data.clean import apply_rule_filters
+    from ..data.config import FilterConfig
     from ..data.ingest import ParallelCorpus
-    from .data import load_lid
 
     if not rows:
         return rows, {}
-    config = FilterConfig.from_dict(clean, pair=f"{src_lang}-{tgt_lang}")
-    identifier = load_lid(lid) if "language_id" in config.filter_names else None
+    config = FilterConfig.from_dict(rules)
     corpus = ParallelCorpus.from_pairs([(r["src"], r["tgt"]) for r in rows])
-    decisions = apply_rule_filters(corpus, src_lang, tgt_lang, config, lid=identifier, progress=False)
+    decisions = apply_rule_filters(corpus, src_lang, tgt_lang, config, lid_model=lid, progress=False)
     kept = decisions["kept"].tolist()
     reasons = Counter(decisions.loc[~decisions["kept"], "reason"])
     return [r for r, keep in zip(rows, kept) if keep], dict(reasons)

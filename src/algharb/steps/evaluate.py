@@ -5,47 +5,33 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..io import read_json, read_lines, write_json
-from ..metrics.sacre import corpus_score
-from .common import comet_scorer, read_parallel_lines
+from ..metrics import MetricInputs, build_metric
+from .common import read_parallel_lines
 
 log = logging.getLogger(__name__)
 
-# Metric names in config → how they are computed. ``xcomet`` is whatever
-# COMET checkpoint ``models.evaluation`` names (XCOMET-XXL in the paper).
-SACREBLEU = ("chrf", "bleu")
 
+def evaluate_file(src_path, ref_path, hyp_path, out_path, metrics: list[str], tgt_lang: str, model: dict | None,
+                  batch_size: int, threads: int = 1) -> dict:
+    """Corpus scores (0–100) of one hypothesis file, with signatures, as JSON.
 
-def evaluate_file(src_path, ref_path, hyp_path, out_path, metrics: list[str], tgt_lang: str,
-                  model: dict | None = None, batch_size: int = 64, threads: int = 1) -> dict:
-    """Corpus scores (0–100) of one hypothesis file, with signatures, as JSON."""
+    ``metrics`` are registry names (``evaluate.metrics``: chrf, bleu, xcomet,
+    ...); ``model`` is ``models.evaluation`` and ``batch_size``
+    ``evaluate.comet_batch_size``, for the metrics that run a model.
+    """
     sources, references = read_parallel_lines(src_path, ref_path)
     hypotheses = read_lines(hyp_path)
     if len(hypotheses) != len(sources):
         raise ValueError(f"{hyp_path} has {len(hypotheses)} lines but the test set {src_path} has {len(sources)}")
+    inputs = MetricInputs(tgt_lang=tgt_lang, model=model, batch_size=batch_size, threads=threads)
     result = {"n_segments": len(sources), "hypotheses": str(hyp_path), "scores": {}}
-    for metric in metrics:
-        if metric in SACREBLEU:
-            result["scores"][metric] = corpus_score(metric, hypotheses, references, tgt_lang)
-        elif metric == "xcomet":
-            result["scores"][metric] = _comet_score(model, sources, hypotheses, references, batch_size, threads)
-        else:
-            raise ValueError(f"unknown evaluation metric {metric!r}")
+    for name in metrics:
+        result["scores"][name] = build_metric(name, inputs).score(sources, hypotheses, references)
     write_json(out_path, result)
     return result
-
-
-def _comet_score(model, sources, hypotheses, references, batch_size, threads) -> dict:
-    if model is None:
-        raise ValueError("metric 'xcomet' needs models.evaluation")
-    scorer = comet_scorer(model, batch_size=batch_size, threads=threads)
-    segments = scorer.score(sources, hypotheses, references)
-    # Reported ×100 as in Table 2 of the paper.
-    return {"metric": "xcomet", "score": 100.0 * float(np.mean(segments)),
-            "signature": f"comet:{model.get('path', model.get('hub'))}"}
 
 
 def collect_scores(eval_paths) -> pd.DataFrame:

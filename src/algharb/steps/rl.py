@@ -9,7 +9,8 @@ from pathlib import Path
 from ..config.sections import PoolConfig
 from ..generation import Sampling, translate_in_chunks
 from ..io import read_jsonl, read_lines, write_jsonl, write_lines
-from .common import comet_scorer, read_nonempty_lines
+from ..metrics.comet import comet_scorer
+from .common import read_nonempty_lines
 
 log = logging.getLogger(__name__)
 

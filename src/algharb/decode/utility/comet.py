@@ -1,4 +1,4 @@
-"""MBR utility matrices from a COMET ``RegressionMetric``, encoding each sentence once.
+"""``comet``: MBR utility matrices from a COMET model, encoding each sentence once where the model allows.
 
 A reference-based COMET model of the COMET-22 architecture (``RegressionMetric``,
 e.g. ``Unbabel/wmt22-comet-da``) scores a triple as
@@ -21,9 +21,9 @@ checked against ``model.estimate`` on the first pairs of every call, and
 
 Models whose score does not factorise over sentence embeddings (UnifiedMetric
 / XCOMET encode hypothesis and reference jointly) and reference-free models
-(CometKiwi) raise :class:`UnsupportedCometModel`, a ``ValueError``; the
-caller then falls back to pairwise scoring
-(:func:`algharb.decode.mbr.utility_matrices` with ``CometScorer.score``).
+(CometKiwi) raise :class:`UnsupportedCometModel`, a ``ValueError``;
+:class:`CometUtility`, the registered ``comet`` utility, then falls back to
+pairwise scoring (:func:`.base.pairwise_matrices` with ``CometScorer.score``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,10 @@ from typing import Sequence
 
 import numpy as np
 
-from algharb.decode.mbr import unique_candidates
+from algharb.metrics.comet import comet_scorer
+
+from ..config import MBRConfig
+from .base import UTILITIES, UtilityInputs, expand_matrices, pairwise_matrices, unique_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ def check_supported(model) -> None:
         raise UnsupportedCometModel(
             f"COMET model class {name} (UnifiedMetric / XCOMET) encodes hypothesis and reference jointly, "
             "so its utility matrix cannot be built from per-sentence embeddings; use pairwise scoring "
-            "(algharb.decode.mbr.utility_matrices with CometScorer.score) instead."
+            "(algharb.decode.utility.pairwise_matrices with CometScorer.score) instead."
         )
     if isinstance(model, RankingMetric):
         raise UnsupportedCometModel(
@@ -84,13 +87,48 @@ def check_supported(model) -> None:
         )
 
 
+@UTILITIES.register("comet")
+class CometUtility:
+    """``U = COMET(source, hypothesis, pseudo-reference)`` of the ``models.utility`` checkpoint.
+
+    Factorised (:func:`comet_utility_matrices`) when the model's score allows
+    it; otherwise every distinct triple goes through ``CometScorer.score``. The
+    encoder runs on a GPU when one is visible.
+    """
+
+    # Sentences whose candidates are encoded together by the factorised utility.
+    sentences_per_batch = 32
+
+    def __init__(self, config: MBRConfig, inputs: UtilityInputs):
+        if inputs.model is None:
+            raise ValueError("decode.mbr.utility 'comet' needs models.utility (a reference-based COMET model)")
+        self.scorer = comet_scorer(inputs.model, batch_size=config.batch_size, threads=inputs.threads)
+        self.batch_size = config.batch_size
+        self.precision = config.precision
+
+    def matrices(self, sources: Sequence[str], candidate_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        try:
+            check_supported(self.scorer.model)
+        except UnsupportedCometModel as err:
+            logger.warning("%s; scoring every candidate pair with the full model instead", err)
+            return pairwise_matrices(sources, candidate_lists, self.scorer.score)
+        device = "cuda" if self.scorer.gpus else "cpu"
+        matrices = []
+        for start in range(0, len(sources), self.sentences_per_batch):
+            stop = start + self.sentences_per_batch
+            matrices += comet_utility_matrices(self.scorer.model, sources[start:stop], candidate_lists[start:stop],
+                                               batch_size=self.batch_size, device=device, precision=self.precision)
+        return matrices
+
+
 def comet_utility_matrices(
     model,
     sources: Sequence[str],
     candidate_lists: Sequence[Sequence[str]],
-    batch_size: int = 64,
+    *,
+    batch_size: int,
+    precision: str | None,
     device=None,
-    precision: str | None = None,
     progress: bool = False,
     pair_batch_size: int = 8192,
     factorised: bool = True,
@@ -98,7 +136,8 @@ def comet_utility_matrices(
     """One N×N matrix per source: ``U[i, j] = COMET(src, hyp=cand_i, ref=cand_j)``.
 
     ``model`` is a loaded unbabel-comet ``RegressionMetric`` (e.g. from
-    :func:`algharb.metrics.comet.load_comet_model` or ``CometScorer.model``).
+    :func:`algharb.metrics.comet.load_comet_model` or ``CometScorer.model``);
+    ``batch_size`` and ``precision`` are those of ``decode.mbr`` (``MBRConfig``).
     N counts every candidate as given (duplicates included; N may be 0 or 1);
     utilities are computed once per distinct candidate and expanded back, so
     the result is what ``CometScorer.score`` returns for each triple (within
@@ -129,11 +168,11 @@ def comet_utility_matrices(
     with torch.inference_mode():
         embeddings = _embed(model, plan.texts, batch_size, device, precision, progress)
         flat = _pair_scores(model, embeddings, plan, pair_batch_size, factorised)
-    return _expand(flat, plan)
+    return expand_matrices(flat, plan.sentences)
 
 
-def sentence_embeddings(model, texts: Sequence[str], batch_size: int = 64, device=None,
-                        precision: str | None = None, progress: bool = False):
+def sentence_embeddings(model, texts: Sequence[str], *, batch_size: int, precision: str | None, device=None,
+                        progress: bool = False):
     """COMET sentence embeddings of ``texts`` (a float32 ``[len(texts), hidden]`` tensor on ``device``).
 
     Exactly what the model's ``forward`` embeds for each segment: the texts
@@ -253,16 +292,6 @@ def _plan(sources: list[str], candidate_lists: list[list[str]]) -> _Plan:
         pair_ref=np.concatenate(pair_ref) if pair_ref else empty,
         sentences=sentences,
     )
-
-
-def _expand(flat: np.ndarray, plan: _Plan) -> list[np.ndarray]:
-    """Cut the flat pair scores into per-sentence matrices over all candidates (duplicates included)."""
-    matrices, offset = [], 0
-    for m, inverse in plan.sentences:
-        small = flat[offset : offset + m * m].reshape(m, m)
-        offset += m * m
-        matrices.append(small[np.ix_(inverse, inverse)])
-    return matrices
 
 
 # --------------------------------------------------------------------------

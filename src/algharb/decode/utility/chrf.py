@@ -1,4 +1,4 @@
-"""All pairwise sentence-level chrF scores at once, exactly as sacrebleu computes them.
+"""``chrf``: all pairwise sentence-level chrF scores at once, exactly as sacrebleu computes them.
 
 ``chrf_matrix(hyps)[i, j] == CHRF().sentence_score(hyps[i], [hyps[j]]).score / 100``
 bit for bit (sacrebleu 2.6.0: chrF2, character order 6, word order 0, β = 2,
@@ -30,6 +30,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+
+from ..config import MBRConfig
+from .base import UTILITIES, UtilityInputs
 
 CHAR_ORDER = 6
 WORD_ORDER = 0
@@ -343,3 +346,16 @@ def chrf_matrix(hypotheses: Sequence[str], references: Sequence[str] | None = No
     ref_counts = [c[ref_rows] for c in counts]
     scores = _f_score(matches, hyp_counts, ref_counts, beta, eps_smoothing)
     return scores[np.ix_(hyp_inv, ref_inv)]
+
+
+@UTILITIES.register("chrf")
+class ChrfUtility:
+    """``U = chrF(hypothesis, pseudo-reference) / 100`` (sacrebleu's sentence chrF); the source is not read."""
+
+    def __init__(self, config: MBRConfig, inputs: UtilityInputs):
+        pass
+
+    def matrices(self, sources: Sequence[str], candidate_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        if len(sources) != len(candidate_lists):
+            raise ValueError(f"{len(sources)} sources but {len(candidate_lists)} candidate lists")
+        return [chrf_matrix(candidates) for candidates in candidate_lists]

@@ -1,4 +1,4 @@
-"""How well the cleaning stage separates noise from clean pairs (demo world only).
+"""How well the cleaning stage separates noise from clean pairs (demo world only: its noise labels).
 
 The demo world labels every raw line with the kind of noise injected into it
 (or ``clean``). Given the final decision table, this module reports
@@ -15,7 +15,13 @@ The demo world labels every raw line with the kind of noise injected into it
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
+
+from algharb.data.decisions import read_decisions
+
+log = logging.getLogger(__name__)
 
 CLEAN = "clean"
 # Which injected kinds each filter exists to catch (see algharb.demo.world_noise).
@@ -78,3 +84,36 @@ def kept_precision(decisions: pd.DataFrame, labels: pd.DataFrame) -> float:
     merged = labelled(decisions, labels)
     kept = merged[~merged["rejected"]]
     return float((kept["kind"] == CLEAN).mean()) if len(kept) else float("nan")
+
+
+def filter_quality_file(decision_paths, label_paths, pairs, out_tsv, out_md, out_filters_tsv,
+                        out_filters_md) -> pd.DataFrame:
+    """The demo's filter-quality tables: how well cleaning separated the injected noise, per noise kind and per filter.
+
+    Per kind: the share of its lines rejected (recall), with ``target`` the
+    bar the issue sets for kinds a rule can catch (and for the last row,
+    ``precision_of_kept``: the share of kept pairs that are clean).
+    Per filter: removed lines, precision and recall on its target kinds.
+    """
+    from algharb.report.tables import write_table
+
+    kinds, filters = [], []
+    for pair, decisions_path, labels_path in zip(pairs, decision_paths, label_paths):
+        decisions = read_decisions(decisions_path)
+        labels = pd.read_csv(labels_path, sep="\t")
+        table = filter_quality(decisions, labels).rename(columns={"rejected_share": "share"})
+        table["target"] = [TARGET_RECALL if kind in RULE_KINDS else float("nan") for kind in table.index]
+        table.loc["precision_of_kept"] = {"lines": int(decisions["kept"].sum()), "top_reason": "",
+                                          "share": kept_precision(decisions, labels), "target": TARGET_PRECISION}
+        kinds.append(table.reset_index().assign(pair=pair))
+        filters.append(filter_precision_recall(decisions, labels).reset_index().assign(pair=pair))
+    result = pd.concat(kinds)[["pair", "kind", "lines", "share", "target", "top_reason"]].set_index("pair")
+    result["meets_target"] = [("yes" if share >= target else "NO") if target == target else ""
+                              for share, target in zip(result["share"], result["target"])]
+    write_table(result, tsv_path=out_tsv, md_path=out_md)
+    per_filter = pd.concat(filters)[["pair", "filter", "removed", "precision", "recall", "targets"]]
+    write_table(per_filter.set_index("pair"), tsv_path=out_filters_tsv, md_path=out_filters_md)
+    missed = result[result["meets_target"] == "NO"]
+    if len(missed):
+        log.warning("below target: %s", missed[["kind", "share", "target"]].to_dict("records"))
+    return result
