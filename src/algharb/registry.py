@@ -38,6 +38,10 @@ class Registry(Generic[T]):
 
         return add
 
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (a test's or plugin's temporary entry)."""
+        del self._entries[name]
+
     def get(self, name: str, where: str | None = None) -> T:
         """The entry registered as ``name``; an unknown name names the config key and the choices."""
         if name not in self._entries:

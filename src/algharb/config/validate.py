@@ -93,8 +93,33 @@ def _cross_checks(config: dict, check_paths: bool) -> list[str]:
     problems += _spec_problems(config)
     if config["evaluate"]["primary"] not in config["evaluate"]["metrics"]:
         problems.append("'evaluate.primary' must be one of 'evaluate.metrics'")
+    problems += _registry_problems(config)
     if check_paths:
         problems += _missing_paths(config)
+    return problems
+
+
+def _registry_problems(config: dict) -> list[str]:
+    """Every name of a pluggable method must be registered (the registries, not the schema, list them)."""
+    from algharb.decode.align import ALIGNERS
+    from algharb.decode.utility import UTILITIES
+    from algharb.generation import BACKENDS
+    from algharb.metrics import METRICS
+
+    decode = config["decode"]
+    named = [(METRICS, f"evaluate.metrics[{i}]", name) for i, name in enumerate(config["evaluate"]["metrics"])]
+    named += [(UTILITIES, "decode.mbr.utility", decode["mbr"].get("utility")),
+              (ALIGNERS, "decode.align.backend", decode["align"]["backend"]),
+              (BACKENDS, "decode.backend", decode.get("backend"))]
+    named += [(BACKENDS, f"models.{name}.backend", model.get("backend")) for name, model in config["models"].items()]
+    problems = []
+    for registry, where, name in named:
+        if name is None:
+            continue  # not set: the section's default, itself registered (tests)
+        try:
+            registry.get(name, where=f"'{where}'")
+        except ValueError as err:
+            problems.append(str(err))
     return problems
 
 
