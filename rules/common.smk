@@ -8,6 +8,7 @@ from algharb.config import validate_config
 from algharb.config.sections import DemoConfig, WorkflowConfig
 from algharb.data.ingest import is_plain_text_spec, spec_paths
 from algharb.data.shards import shard_ids
+from algharb.demo import layout as demo_layout
 from algharb.jobs import pin_hash_seed
 from algharb.prompts import split_pair
 

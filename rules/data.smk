@@ -181,31 +181,3 @@ rule funnel_plot:
     threads: 1
     script:
         "../scripts/funnel_plot.py"
-
-
-rule filter_quality:
-    input:
-        decisions=expand("results/data/{pair}/decisions.tsv", pair=PAIRS),
-        labels=[NOISE_LABELS[p] for p in PAIRS if p in NOISE_LABELS],
-    output:
-        tsv=report(
-            "results/tables/filter_quality.tsv",
-            caption="../report/filter_quality.rst",
-            category="Data",
-        ),
-        md="results/tables/filter_quality.md",
-        filters_tsv=report(
-            "results/tables/filter_precision_recall.tsv",
-            caption="../report/filter_precision_recall.rst",
-            category="Data",
-        ),
-        filters_md="results/tables/filter_precision_recall.md",
-    log:
-        "logs/data/filter_quality.log",
-    params:
-        pairs=PAIRS,
-    conda:
-        "../envs/algharb.yaml"
-    threads: 1
-    script:
-        "../scripts/filter_quality.py"

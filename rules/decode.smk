@@ -57,9 +57,11 @@ rule hybrid_scores:
         candidates="results/decode/{pair}/candidates.jsonl",
         utility=model_path("utility"),
         reference="results/data/{pair}/clean.jsonl",
-        aligner=[CFG.decode.align.model["path"]]
-        if CFG.decode.align.model and "path" in CFG.decode.align.model
-        else [],
+        aligner=(
+            [CFG.decode.align.model["path"]]
+            if CFG.decode.align.model and "path" in CFG.decode.align.model
+            else []
+        ),
     output:
         "results/decode/{pair}/scores.jsonl",
     log:
@@ -119,7 +121,10 @@ rule lambda_sweep:
         pairs=PAIRS,
         lambdas=CFG.decode.lambda_sweep,
         mbr=as_json(CFG.decode.mbr.selection()),
-        world=as_json(demo_world_config()),
+        # Demo only: the world's oracle adds an omission column (None elsewhere).
+        world=as_json(
+            demo_layout.oracle_config(CFG.demo and CFG.demo.world, CFG.seed, PAIRS)
+        ),
     conda:
         "../envs/algharb.yaml"
     threads: 1

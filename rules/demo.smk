@@ -3,51 +3,15 @@
 # Only reached when the config points at results/demo/...
 
 # The demo section's settings (defaults when the config has none: the rules
-# below are then never reached).
+# below are then never reached); the file layout comes from algharb.demo.layout.
 DEMO = CFG.demo or DemoConfig()
-DEMO_WORLD = "results/demo/world"
-DEMO_MODELS = "results/demo/models"
-
-
-def demo_world_config():
-    """The demo world's full config (for its oracle), or None outside the demo."""
-    if CFG.demo is None:
-        return None
-    return {**DEMO.world, "seed": CFG.seed, "pairs": PAIRS}
-
-
-def demo_world_files():
-    files = [f"{DEMO_WORLD}/lid/train.txt", f"{DEMO_WORLD}/lid/valid.txt"]
-    for pair in PAIRS:
-        s, t = split_pair(pair)
-        base = f"{DEMO_WORLD}/{pair}"
-        files += [
-            f"{base}/raw/train.{s}",
-            f"{base}/raw/train.{t}",
-            f"{base}/raw/noise_labels.tsv",
-        ]
-        for split in ("dev", "test", "teacher", "metric"):
-            files += [f"{base}/{split}.{s}", f"{base}/{split}.{t}"]
-    files += [f"{DEMO_WORLD}/rl/{lang}.txt" for lang in SOURCE_LANGS]
-    return files
-
-
-def demo_split(split):
-    """Both sides of one clean split of every pair."""
-    files = []
-    for pair in PAIRS:
-        s, t = split_pair(pair)
-        files += [
-            f"{DEMO_WORLD}/{pair}/{split}.{s}",
-            f"{DEMO_WORLD}/{pair}/{split}.{t}",
-        ]
-    return files
-
+DEMO_MODELS = demo_layout.MODELS
+DEMO_WORLD = demo_layout.WORLD
 
 
 rule demo_world:
     output:
-        demo_world_files(),
+        demo_layout.world_files(PAIRS),
     log:
         "logs/demo/world.log",
     params:
@@ -64,7 +28,7 @@ rule demo_world:
 
 rule demo_tokenizer:
     input:
-        demo_split("teacher"),
+        demo_layout.split_files("teacher", PAIRS),
     output:
         directory(f"{DEMO_MODELS}/tokenizer"),
     log:
@@ -100,7 +64,7 @@ rule demo_base_model:
 rule demo_teacher:
     input:
         base=f"{DEMO_MODELS}/base",
-        data=demo_split("teacher"),
+        data=demo_layout.split_files("teacher", PAIRS),
     output:
         directory(f"{DEMO_MODELS}/teacher"),
     log:
@@ -141,7 +105,7 @@ rule demo_lid:
 
 rule demo_comet_encoder:
     input:
-        demo_split("metric"),
+        demo_layout.split_files("metric", PAIRS),
     output:
         directory(f"{DEMO_MODELS}/comet_encoder"),
     log:
@@ -162,7 +126,7 @@ DEMO_COMET_KIND = {"cometkiwi": "qe", "comet22": "ref", "xcomet": "ref"}
 rule demo_comet:
     input:
         encoder=f"{DEMO_MODELS}/comet_encoder",
-        data=demo_split("metric"),
+        data=demo_layout.split_files("metric", PAIRS),
     output:
         directory(f"{DEMO_MODELS}/{{standin}}"),
     log:
@@ -183,3 +147,32 @@ rule demo_comet:
     threads: 1
     script:
         "../scripts/demo_comet.py"
+
+
+# How well the cleaning stage caught the world's injected noise (its labels are the ground truth).
+rule filter_quality:
+    input:
+        decisions=expand("results/data/{pair}/decisions.tsv", pair=PAIRS),
+        labels=[NOISE_LABELS[p] for p in PAIRS if p in NOISE_LABELS],
+    output:
+        tsv=report(
+            "results/tables/filter_quality.tsv",
+            caption="../report/filter_quality.rst",
+            category="Data",
+        ),
+        md="results/tables/filter_quality.md",
+        filters_tsv=report(
+            "results/tables/filter_precision_recall.tsv",
+            caption="../report/filter_precision_recall.rst",
+            category="Data",
+        ),
+        filters_md="results/tables/filter_precision_recall.md",
+    log:
+        "logs/data/filter_quality.log",
+    params:
+        pairs=PAIRS,
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/filter_quality.py"

@@ -225,14 +225,14 @@ def test_method_names_are_checked_against_their_registry(demo, key, value, regis
 def test_a_registered_metric_passes_validation_without_a_schema_edit(demo):
     from algharb.metrics import METRICS
 
-    @METRICS.register("toy_length_ratio")
+    @METRICS.register("toy_config_metric")
     class ToyMetric:
         def __init__(self, inputs):
             pass
 
     good = copy.deepcopy(demo)
-    good["evaluate"]["metrics"].append("toy_length_ratio")
+    good["evaluate"]["metrics"].append("toy_config_metric")
     try:
         validate_config(good, check_paths=False)
     finally:
-        METRICS.unregister("toy_length_ratio")
+        METRICS.unregister("toy_config_metric")

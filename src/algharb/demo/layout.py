@@ -1,0 +1,39 @@
+"""Where the demo world and its stand-in models live under ``results/demo/`` (used by rules/demo.smk)."""
+
+from __future__ import annotations
+
+from algharb.prompts import split_pair
+
+WORLD = "results/demo/world"
+MODELS = "results/demo/models"
+# Splits of clean parallel text the world writes for every pair.
+CLEAN_SPLITS = ("dev", "test", "teacher", "metric")
+
+
+def world_files(pairs: list[str]) -> list[str]:
+    """Every file the world generator writes: raw corpora with noise labels, clean splits, LID data, RL sources."""
+    files = [f"{WORLD}/lid/train.txt", f"{WORLD}/lid/valid.txt"]
+    for pair in pairs:
+        src, tgt = split_pair(pair)
+        base = f"{WORLD}/{pair}"
+        files += [f"{base}/raw/train.{src}", f"{base}/raw/train.{tgt}", f"{base}/raw/noise_labels.tsv"]
+        for split in CLEAN_SPLITS:
+            files += [f"{base}/{split}.{src}", f"{base}/{split}.{tgt}"]
+    files += [f"{WORLD}/rl/{lang}.txt" for lang in sorted({split_pair(p)[0] for p in pairs})]
+    return files
+
+
+def split_files(split: str, pairs: list[str]) -> list[str]:
+    """Both sides of one clean split of every pair, pair after pair (source file first)."""
+    files = []
+    for pair in pairs:
+        src, tgt = split_pair(pair)
+        files += [f"{WORLD}/{pair}/{split}.{src}", f"{WORLD}/{pair}/{split}.{tgt}"]
+    return files
+
+
+def oracle_config(world: dict | None, seed: int, pairs: list[str]) -> dict | None:
+    """The demo world's full config (what its oracle needs), or None outside the demo."""
+    if world is None:
+        return None
+    return {**world, "seed": seed, "pairs": list(pairs)}
