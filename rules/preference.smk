@@ -98,7 +98,6 @@ rule cpo:
         "results/benchmarks/train/cpo.tsv"
     params:
         hparams=as_json(CFG.rl.cpo.trainer_dict()),
-        seed=CFG.seed,
         checkpoint_dir=checkpoint_dir("cpo"),
         throughput_log="results/benchmarks/train/cpo_throughput.jsonl",
     conda:
@@ -120,7 +119,6 @@ rule dynamic:
         "results/benchmarks/train/dynamic.tsv"
     params:
         hparams=as_json(CFG.rl.dynamic.to_dict()),
-        seed=CFG.seed,
         checkpoint_dir=checkpoint_dir("dynamic"),
         throughput_log="results/benchmarks/train/dynamic_throughput.jsonl",
     conda:

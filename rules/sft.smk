@@ -15,7 +15,6 @@ rule sft_step1:
     params:
         base=model_spec("base"),
         hparams=as_json(CFG.sft.step1.to_dict()),
-        seed=CFG.seed,
         checkpoint_dir=checkpoint_dir("sft1"),
         # Tokens/s and MFU per step: timings, kept with the benchmarks (not in the manifest).
         throughput_log="results/benchmarks/train/sft1_throughput.jsonl",
@@ -39,7 +38,6 @@ rule sft_step2:
     params:
         base={"path": trained_model("sft1")},
         hparams=as_json(CFG.sft.step2.to_dict()),
-        seed=CFG.seed,
         checkpoint_dir=checkpoint_dir("sft2"),
         # Tokens/s and MFU per step: timings, kept with the benchmarks (not in the manifest).
         throughput_log="results/benchmarks/train/sft2_throughput.jsonl",

@@ -12,7 +12,6 @@ with job_context(snakemake):
         out_dir=snakemake.output[0],
         checkpoint_dir=snakemake.params.checkpoint_dir,
         hparams=params_json(snakemake.params.hparams),
-        seed=snakemake.params.seed,
         threads=snakemake.threads,
         throughput_log=snakemake.params.throughput_log,
     )

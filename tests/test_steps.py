@@ -151,7 +151,7 @@ def test_training_steps_run_in_process_outside_a_multi_gpu_allocation(monkeypatc
     for var in ("SLURM_JOB_ID", "SLURM_JOBID", "ALGHARB_NPROC_PER_NODE"):
         monkeypatch.delenv(var, raising=False)
     calls = []
-    monkeypatch.setitem(train.TRAINING_STEPS, "sft", lambda **kwargs: calls.append(kwargs) or "done")
+    monkeypatch.setitem(train.TRAINING_STAGES._entries, "sft", lambda **kwargs: calls.append(kwargs) or "done")
     assert train.run_training_step("sft", out_dir="m", checkpoint_dir="c") == "done"
     assert calls == [{"out_dir": "m", "checkpoint_dir": "c"}]
 
@@ -176,7 +176,7 @@ def test_training_steps_start_one_worker_per_gpu_inside_slurm(monkeypatch, tmp_p
     assert command[command.index("--nproc_per_node") + 1] == "8" and command[-3:] == [
         "algharb.steps.train", "sft", str(tmp_path / "ck" / "sft_call.json")]
     seen = []
-    monkeypatch.setitem(train.TRAINING_STEPS, "sft", lambda **kwargs: seen.append(kwargs))
+    monkeypatch.setitem(train.TRAINING_STAGES._entries, "sft", lambda **kwargs: seen.append(kwargs))
     assert train.main(["sft", str(tmp_path / "ck" / "sft_call.json")]) == 0
     assert seen == [{"data_paths": ["a.jsonl", "b.jsonl"], "checkpoint_dir": str(tmp_path / "ck"),
                      "hparams": {"learning_rate": 2e-5}, "seed": 3}]

@@ -75,3 +75,25 @@ def test_dynamic_resumes_and_keeps_the_schedule(tiny_model_dir, tmp_path):
     # w(t) of the resumed steps follows the new, longer schedule.
     assert [row["w"] for row in log[2:]] == pytest.approx([0.55, 0.8])
     assert json.loads((ckpt / "checkpoint-4" / "trainer_state.json").read_text())["global_step"] == 4
+
+
+def test_the_dynamic_stage_takes_its_preference_loss_from_the_registry(tiny_model_dir, tmp_path, monkeypatch):
+    """A loss registered under a new name is what the stage optimises when the config names it."""
+    import torch
+
+    from algharb.train.preference import PREFERENCE_LOSSES
+
+    calls = []
+
+    def margin_loss(logp_w, logp_l, beta):
+        calls.append(len(logp_w))
+        return torch.relu(1.0 - beta * (logp_w - logp_l)).mean()
+
+    monkeypatch.setitem(PREFERENCE_LOSSES._entries, "toy_margin", margin_loss)
+    hparams = {**TINY_HPARAMS, **TINY_LORA, "max_steps": 1, "save_steps": 10, "preference_loss": "toy_margin"}
+    out = run_dynamic(tiny_model_dir, toy_pool(toy_rows(8)), tmp_path / "out", tmp_path / "ckpt", hparams)
+    (row,) = read_jsonl(out / "train_log.jsonl")
+    assert calls and row["preference_loss"] >= 0
+    with pytest.raises(ValueError, match="unknown preference loss 'nope'"):
+        run_dynamic(tiny_model_dir, toy_pool(toy_rows(8)), tmp_path / "out2", tmp_path / "ckpt2",
+                    {**hparams, "preference_loss": "nope"})

@@ -8,13 +8,13 @@ import torch
 from algharb.train.losses import (
     IGNORE_INDEX,
     bernoulli_kl,
-    cpo_preference_loss,
     mean_token_nll,
     preference_kl_loss,
     self_reward_weight,
     sequence_logprobs,
     total_reward,
 )
+from algharb.train.preference import PREFERENCE_LOSSES, cpo_preference_loss
 
 
 def test_self_reward_weight_is_linear_from_start_to_end():
@@ -100,3 +100,9 @@ def test_mean_token_nll_averages_over_all_labelled_tokens():
     logits = torch.zeros(2, 3, 4)  # uniform over 4 tokens
     labels = torch.tensor([[IGNORE_INDEX, 1, 2], [IGNORE_INDEX, 3, IGNORE_INDEX]])
     assert mean_token_nll(logits, labels).item() == pytest.approx(math.log(4), abs=1e-6)
+
+
+def test_preference_losses_are_built_by_config_name():
+    assert PREFERENCE_LOSSES.get("cpo") is cpo_preference_loss
+    with pytest.raises(ValueError, match=r"rl\.dynamic\.preference_loss: unknown preference loss 'dpo'; registered: cpo"):
+        PREFERENCE_LOSSES.get("dpo", where="rl.dynamic.preference_loss")

@@ -9,8 +9,10 @@ from transformers import AutoModelForCausalLM
 
 from algharb.io import read_jsonl
 from algharb.prompts import completion_messages, translation_messages
-from algharb.train.common import gradient_accumulation_steps, resolve_hparams
-from algharb.train.sft import SFT_DEFAULTS, run_sft, sft_examples
+from algharb.config import ConfigError
+from algharb.train.common import gradient_accumulation_steps, stage_config
+from algharb.train.config import SFTConfig
+from algharb.train.sft import run_sft, sft_examples
 
 
 def test_examples_are_conversational_prompt_completion_and_seeded():
@@ -35,8 +37,14 @@ def test_global_batch_is_split_over_devices_and_accumulation():
 
 
 def test_unknown_hparam_is_an_error():
-    with pytest.raises(ValueError, match="learning_rte"):
-        resolve_hparams("sft", SFT_DEFAULTS, {"learning_rte": 1e-5})
+    with pytest.raises(ConfigError, match=r"unknown key 'sft\.learning_rte' \(did you mean 'learning_rate'\?\)"):
+        stage_config(SFTConfig, {"learning_rte": 1e-5}, "sft")
+
+
+def test_stage_hyperparameters_default_from_their_section():
+    hp = stage_config(SFTConfig, {"max_steps": 3}, "sft")
+    assert hp.max_steps == 3 and hp.learning_rate == 2e-5 and hp.adam_beta2 == 0.99
+    assert stage_config(SFTConfig, hp, "sft") is hp
 
 
 def test_world_size_from_environment_enters_the_layout(tiny_model_dir, tmp_path, monkeypatch):

@@ -165,8 +165,8 @@ def cmd_clean(args) -> int:
 def cmd_sft(args) -> int:
     from .steps.train import sft_step
 
-    sft_step(_model_spec(args.model), args.data, args.out, args.checkpoint_dir, _load_yaml(args.hparams),
-             args.seed, threads=args.threads)
+    sft_step(_model_spec(args.model), args.data, args.out, args.checkpoint_dir,
+             {**_load_yaml(args.hparams), "seed": args.seed}, threads=args.threads)
     print(f"model saved to {args.out}")
     return 0
 

@@ -105,12 +105,14 @@ def _registry_problems(config: dict) -> list[str]:
     from algharb.decode.utility import UTILITIES
     from algharb.generation import BACKENDS
     from algharb.metrics import METRICS
+    from algharb.train.preference import PREFERENCE_LOSSES
 
     decode = config["decode"]
     named = [(METRICS, f"evaluate.metrics[{i}]", name) for i, name in enumerate(config["evaluate"]["metrics"])]
     named += [(UTILITIES, "decode.mbr.utility", decode["mbr"].get("utility")),
               (ALIGNERS, "decode.align.backend", decode["align"]["backend"]),
-              (BACKENDS, "decode.backend", decode.get("backend"))]
+              (BACKENDS, "decode.backend", decode.get("backend")),
+              (PREFERENCE_LOSSES, "rl.dynamic.preference_loss", config["rl"]["dynamic"].get("preference_loss"))]
     named += [(BACKENDS, f"models.{name}.backend", model.get("backend")) for name, model in config["models"].items()]
     problems = []
     for registry, where, name in named:

@@ -54,10 +54,11 @@ def train_teacher(base_dir, files: list[str], pairs: list[str], out_dir, checkpo
     """The teacher stand-in (DeepSeek-V3 in the paper): the tiny model trained longer on clean data."""
     from ..train.sft import run_sft
 
-    batch = hparams.get("batch_size", 32)
+    batch = hparams["batch_size"]
+    # The teacher's fixed recipe; the demo section sets its budget (DemoTeacherConfig).
     settings = {
-        "learning_rate": hparams.get("learning_rate", 3e-3),
-        "max_steps": hparams.get("max_steps", 1500),
+        "learning_rate": hparams["learning_rate"],
+        "max_steps": hparams["max_steps"],
         "global_batch_size": batch,
         "per_device_batch_size": batch,
         "warmup_steps": 50,
@@ -92,8 +93,8 @@ def train_comet_standin(kind: str, encoder_dir, files: list[str], pairs: list[st
 
     rows = split_rows(files, pairs)
     examples = make_graded_examples([(r["src"], r["tgt"]) for r in rows], seed=seed,
-                                    n_examples=options.get("n_examples", 20000))
+                                    n_examples=options["n_examples"])
     # Budget in steps (deterministic), not seconds; None takes the per-kind default.
     return train_standin(kind, examples, encoder_dir, Path(out_dir), seed=seed,
-                         max_steps=options.get("max_steps"), max_epochs=options.get("max_epochs", 100),
+                         max_steps=options["max_steps"], max_epochs=options["max_epochs"],
                          threads=threads)

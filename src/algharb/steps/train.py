@@ -6,13 +6,17 @@ import logging
 
 from ..io import read_jsonl, write_json, write_jsonl
 from ..models import local_model_dir
+from ..registry import Registry
 
 log = logging.getLogger(__name__)
 
+# The training stages a rule (or a torchrun worker) runs, by name.
+TRAINING_STAGES = Registry("training stage")
 
-def _hparams(hparams: dict, seed: int, threads: int) -> dict:
-    # The workflow owns seed and threads; the config section holds the rest.
-    return {**hparams, "seed": seed, "threads": threads}
+
+def _hparams(hparams: dict, threads: int) -> dict:
+    # The section (seed included) comes from the config; the job's own thread count wins.
+    return {**hparams, "threads": threads}
 
 
 def read_rows(paths) -> list[dict]:
@@ -26,7 +30,8 @@ def read_rows(paths) -> list[dict]:
     return rows
 
 
-def sft_step(base: dict, data_paths, out_dir, checkpoint_dir, hparams: dict, seed: int, threads: int = 1,
+@TRAINING_STAGES.register("sft")
+def sft_step(base: dict, data_paths, out_dir, checkpoint_dir, hparams: dict, threads: int = 1,
              throughput_log=None):
     """One SFT step on the rows of every direction (mixed and shuffled by the trainer).
 
@@ -35,7 +40,7 @@ def sft_step(base: dict, data_paths, out_dir, checkpoint_dir, hparams: dict, see
     from ..train.sft import run_sft
 
     rows = [{k: r[k] for k in ("src", "tgt", "src_lang", "tgt_lang")} for r in read_rows(data_paths)]
-    return run_sft(local_model_dir(base), rows, out_dir, checkpoint_dir, _hparams(hparams, seed, threads),
+    return run_sft(local_model_dir(base), rows, out_dir, checkpoint_dir, _hparams(hparams, threads),
                    throughput_log=throughput_log)
 
 
@@ -50,24 +55,22 @@ def cpo_pairs_step(pool_paths, pairs_path, stats_path, margin: float) -> dict:
     return stats
 
 
-def cpo_step(model_dir, pairs_path, out_dir, checkpoint_dir, hparams: dict, seed: int, threads: int = 1,
+@TRAINING_STAGES.register("cpo")
+def cpo_step(model_dir, pairs_path, out_dir, checkpoint_dir, hparams: dict, threads: int = 1,
              throughput_log=None):
     from ..train.cpo import run_cpo
 
-    hparams = {k: v for k, v in hparams.items() if k != "margin"}  # used when forming pairs
-    return run_cpo(model_dir, read_jsonl(pairs_path), out_dir, checkpoint_dir, _hparams(hparams, seed, threads),
+    return run_cpo(model_dir, read_jsonl(pairs_path), out_dir, checkpoint_dir, _hparams(hparams, threads),
                    throughput_log=throughput_log)
 
 
-def dynamic_step(model_dir, pool_paths, out_dir, checkpoint_dir, hparams: dict, seed: int, threads: int = 1,
+@TRAINING_STAGES.register("dynamic")
+def dynamic_step(model_dir, pool_paths, out_dir, checkpoint_dir, hparams: dict, threads: int = 1,
                  throughput_log=None):
     from ..train.dynamic import run_dynamic
 
     return run_dynamic(model_dir, read_rows(pool_paths), out_dir, checkpoint_dir,
-                       _hparams(hparams, seed, threads), throughput_log=throughput_log)
-
-
-TRAINING_STEPS = {"sft": sft_step, "cpo": cpo_step, "dynamic": dynamic_step}
+                       _hparams(hparams, threads), throughput_log=throughput_log)
 
 
 def run_training_step(name: str, **kwargs):
@@ -83,11 +86,10 @@ def run_training_step(name: str, **kwargs):
 
     from ..launch import launch_command, world_size
 
-    if name not in TRAINING_STEPS:
-        raise ValueError(f"unknown training step {name!r}; known: {', '.join(TRAINING_STEPS)}")
+    stage = TRAINING_STAGES.get(name)
     workers = world_size()
     if workers <= 1:
-        return TRAINING_STEPS[name](**kwargs)
+        return stage(**kwargs)
     call = Path(kwargs["checkpoint_dir"]) / f"{name}_call.json"
     call.parent.mkdir(parents=True, exist_ok=True)
     write_json(call, {key: _jsonable(value) for key, value in kwargs.items()})
@@ -115,7 +117,7 @@ def main(argv=None) -> int:
     with open(call, encoding="utf-8") as handle:
         kwargs = json.load(handle)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    TRAINING_STEPS[name](**kwargs)
+    TRAINING_STAGES.get(name)(**kwargs)
     return 0
 
 

@@ -10,8 +10,9 @@ Every stage follows one contract:
 * the finished model and tokenizer appear in ``out_dir`` in one rename
   (:func:`algharb.io.atomic_path`), together with ``train_log.jsonl``, one JSON
   row per optimizer step;
-* hyperparameters come as a dict; unknown keys are an error (a typo in the
-  config must not silently fall back to a default).
+* hyperparameters come as the stage's typed section (:mod:`algharb.train.config`,
+  where every default lives) or a mapping of it; unknown keys are an error (a
+  typo in the config must not silently fall back to a default).
 
 The paper trains every phase with a global batch of 64 and Adam (β1 0.9, β2
 0.99). ``global_batch_size`` is split into per-device batch × gradient
@@ -27,13 +28,16 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, TrainerCallback
 
 from algharb.io import atomic_path
 from algharb.prompts import completion_messages, translation_messages
+from algharb.train.config import LoraOptions, TrainerConfig
+
+C = TypeVar("C", bound=TrainerConfig)
 
 LOG_NAME = "train_log.jsonl"
 ADAPTER_SUBDIR = "adapter"
@@ -41,54 +45,15 @@ POOL_KEYS = ("id", "src", "src_lang", "tgt_lang", "candidates")
 CANDIDATE_KEYS = ("text", "origin", "qe")
 _CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 
-# Hyperparameters every stage understands; each stage adds its own on top.
-COMMON_DEFAULTS: dict[str, Any] = {
-    "seed": 0,
-    "learning_rate": 1e-5,
-    "lr_scheduler_type": "cosine",
-    "warmup_ratio": 0.03,
-    "warmup_steps": 0,  # > 0 overrides warmup_ratio
-    "max_steps": None,  # None: train for `num_epochs` instead
-    "num_epochs": 1.0,
-    "global_batch_size": 64,
-    "per_device_batch_size": 8,
-    "adam_beta1": 0.9,
-    "adam_beta2": 0.99,
-    "weight_decay": 0.0,
-    "max_grad_norm": 1.0,
-    "max_length": 1024,
-    "save_steps": 200,
-    "save_total_limit": 2,
-    "bf16": False,
-    "gradient_checkpointing": False,
-    "deepspeed": None,  # path to a DeepSpeed JSON config, passed to TrainingArguments
-    "model_dtype": "auto",  # dtype the weights are loaded in ("auto": as saved)
-    "attn_implementation": None,  # None: the model's default (sdpa)
-    "eos_token": "<|im_end|>",  # the chat template's end of turn; generation stops there
-    "threads": 1,  # torch CPU threads; None leaves torch's default
-    # Speed (README "Training"); none changes what is learned.
-    "use_liger_kernel": False,  # Liger's Triton kernels (RMSNorm, SwiGLU, RoPE); needs a GPU and liger-kernel
-    "torch_compile": False,
-    "peak_tflops": None,  # accelerator peak for MFU in the throughput log; None: looked up by GPU name
-}
+def stage_config(config_class: type[C], hparams: C | Mapping[str, Any] | None, stage: str) -> C:
+    """A stage's typed hyperparameters from a config section or a plain mapping.
 
-LORA_DEFAULTS: dict[str, Any] = {
-    "lora_r": 64,
-    "lora_alpha": 128,
-    "lora_target_modules": "all-linear",  # or a list of module names, e.g. ["q_proj", "v_proj"]
-    # dtype the adapter is merged and saved in ("auto": the base's). At lr 1e-6 a
-    # LoRA update can be below bf16's resolution; "float32" keeps it.
-    "merged_dtype": "auto",
-}
-
-
-def resolve_hparams(stage: str, defaults: Mapping[str, Any], hparams: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Defaults overlaid with ``hparams``; an unknown key raises naming the stage and key."""
-    hparams = dict(hparams or {})
-    unknown = sorted(set(hparams) - set(defaults))
-    if unknown:
-        raise ValueError(f"{stage}: unknown hyperparameter(s) {unknown}; known: {sorted(defaults)}")
-    return {**defaults, **hparams}
+    Defaults live in the section classes (:mod:`algharb.train.config`); an
+    unknown key raises naming the stage and key.
+    """
+    if isinstance(hparams, config_class):
+        return hparams
+    return config_class.from_dict(hparams, where=stage)
 
 
 def pool_candidates(row: Mapping[str, Any], index: int) -> list[Mapping[str, Any]]:
@@ -186,43 +151,43 @@ def prompt_and_completion(
     return prompt, completion
 
 
-def training_arguments_kwargs(hp: Mapping[str, Any], checkpoint_dir: str | os.PathLike) -> dict[str, Any]:
-    """Keyword arguments for a ``TrainingArguments`` (or TRL config) from resolved hparams."""
-    accumulation = gradient_accumulation_steps(hp["global_batch_size"], hp["per_device_batch_size"], world_size())
-    if hp["deepspeed"] is not None and not Path(hp["deepspeed"]).is_file():
-        raise FileNotFoundError(f"deepspeed config {hp['deepspeed']} does not exist")
-    if hp["save_steps"] < 1:
-        raise ValueError(f"save_steps must be ≥ 1, got {hp['save_steps']}")
-    if hp["use_liger_kernel"]:
+def training_arguments_kwargs(hp: TrainerConfig, checkpoint_dir: str | os.PathLike) -> dict[str, Any]:
+    """Keyword arguments for a ``TrainingArguments`` (or TRL config) from a stage's hyperparameters."""
+    accumulation = gradient_accumulation_steps(hp.global_batch_size, hp.per_device_batch_size, world_size())
+    if hp.deepspeed is not None and not Path(hp.deepspeed).is_file():
+        raise FileNotFoundError(f"deepspeed config {hp.deepspeed} does not exist")
+    if hp.save_steps < 1:
+        raise ValueError(f"save_steps must be ≥ 1, got {hp.save_steps}")
+    if hp.use_liger_kernel:
         check_liger_kernel()
     return dict(
         output_dir=str(checkpoint_dir),
         # Fixed, not transformers' default runs/<date>_<host>: saved arguments stay byte-identical between runs.
         logging_dir=str(Path(checkpoint_dir) / "logs"),
-        per_device_train_batch_size=hp["per_device_batch_size"],
+        per_device_train_batch_size=hp.per_device_batch_size,
         gradient_accumulation_steps=accumulation,
-        learning_rate=hp["learning_rate"],
-        lr_scheduler_type=hp["lr_scheduler_type"],
-        warmup_ratio=hp["warmup_ratio"],
-        warmup_steps=hp["warmup_steps"],
-        max_steps=-1 if hp["max_steps"] is None else int(hp["max_steps"]),
-        num_train_epochs=hp["num_epochs"],
+        learning_rate=hp.learning_rate,
+        lr_scheduler_type=hp.lr_scheduler_type,
+        warmup_ratio=hp.warmup_ratio,
+        warmup_steps=hp.warmup_steps,
+        max_steps=-1 if hp.max_steps is None else int(hp.max_steps),
+        num_train_epochs=hp.num_epochs,
         optim="adamw_torch",
-        adam_beta1=hp["adam_beta1"],
-        adam_beta2=hp["adam_beta2"],
-        weight_decay=hp["weight_decay"],
-        max_grad_norm=hp["max_grad_norm"],
-        seed=hp["seed"],
-        data_seed=hp["seed"],
-        bf16=bool(hp["bf16"]),
+        adam_beta1=hp.adam_beta1,
+        adam_beta2=hp.adam_beta2,
+        weight_decay=hp.weight_decay,
+        max_grad_norm=hp.max_grad_norm,
+        seed=hp.seed,
+        data_seed=hp.seed,
+        bf16=bool(hp.bf16),
         fp16=False,
-        gradient_checkpointing=bool(hp["gradient_checkpointing"]),
-        use_liger_kernel=bool(hp["use_liger_kernel"]),
-        torch_compile=bool(hp["torch_compile"]),
-        deepspeed=hp["deepspeed"],
+        gradient_checkpointing=bool(hp.gradient_checkpointing),
+        use_liger_kernel=bool(hp.use_liger_kernel),
+        torch_compile=bool(hp.torch_compile),
+        deepspeed=hp.deepspeed,
         save_strategy="steps",
-        save_steps=hp["save_steps"],
-        save_total_limit=hp["save_total_limit"],
+        save_steps=hp.save_steps,
+        save_total_limit=hp.save_total_limit,
         logging_strategy="steps",
         logging_steps=1,
         report_to="none",
@@ -245,25 +210,25 @@ def check_liger_kernel() -> None:
         raise RuntimeError("use_liger_kernel: true needs a CUDA GPU (Liger's kernels are Triton); none is visible")
 
 
-def model_init_kwargs(hp: Mapping[str, Any]) -> dict[str, Any]:
+def model_init_kwargs(hp: TrainerConfig) -> dict[str, Any]:
     """``from_pretrained`` arguments for the trained model."""
-    kwargs: dict[str, Any] = {"dtype": hp["model_dtype"]}
-    if hp["attn_implementation"] is not None:
-        kwargs["attn_implementation"] = hp["attn_implementation"]
+    kwargs: dict[str, Any] = {"dtype": hp.model_dtype}
+    if hp.attn_implementation is not None:
+        kwargs["attn_implementation"] = hp.attn_implementation
     return kwargs
 
 
-def lora_config(hp: Mapping[str, Any]):
+def lora_config(hp: LoraOptions):
     """A peft ``LoraConfig`` for a causal LM from the lora_* hparams."""
     from peft import LoraConfig
 
     return LoraConfig(
-        r=hp["lora_r"],
-        lora_alpha=hp["lora_alpha"],
+        r=hp.lora_r,
+        lora_alpha=hp.lora_alpha,
         # The preference losses run without dropout (TRL's CPO disables it, and
         # the dynamic stage must score pairs with the weights it trains).
         lora_dropout=0.0,
-        target_modules=hp["lora_target_modules"],
+        target_modules=hp.lora_target_modules,
         task_type="CAUSAL_LM",
         bias="none",
     )

@@ -100,6 +100,7 @@ class DynamicConfig(LoraOptions, TrainerConfig):
     """Dynamic multi-reward optimisation (Marco-MT-Algharb, WMT25, eq. 1-2) with LoRA."""
 
     learning_rate: float = option(1e-6, "peak learning rate")
+    preference_loss: str = option("cpo", "pairwise base loss by registry name (algharb.train.preference)")
     beta: float = option(0.1, "β of the preference term")
     nll_weight: float = option(1.0, "weight of the NLL term on the chosen candidate")
     kl_weight: float = option(1.0, "weight of L_KL (Marco-MT-Algharb, WMT25, eq. 2) in the objective")

@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from algharb.train.common import (
-    COMMON_DEFAULTS,
     LOG_NAME,
-    LORA_DEFAULTS,
     JsonlStepLog,
     check_model_dir,
     load_tokenizer,
@@ -29,22 +27,14 @@ from algharb.train.common import (
     model_init_kwargs,
     pool_candidates,
     prompt_and_completion,
-    resolve_hparams,
+    stage_config,
     save_merged_model,
     set_threads,
     train_with_resume,
     training_arguments_kwargs,
 )
+from algharb.train.config import CPOConfig
 from algharb.train.throughput import attach_throughput_log, preference_sequence_lengths
-
-CPO_DEFAULTS: dict[str, Any] = {
-    **COMMON_DEFAULTS,
-    **LORA_DEFAULTS,
-    "learning_rate": 1e-4,  # ALMA-R's CPO rate for LoRA; the paper does not state one
-    "beta": 0.1,
-    "cpo_alpha": 1.0,  # weight of the NLL term on the chosen translation
-    "loss_type": "sigmoid",
-}
 
 SKIP_REASONS = ("no_margin", "fewer_than_two_distinct")
 
@@ -146,7 +136,7 @@ def run_cpo(
     pairs: Iterable[Mapping[str, Any]],
     out_dir: str | os.PathLike,
     checkpoint_dir: str | os.PathLike,
-    hparams: Mapping[str, Any] | None = None,
+    hparams: CPOConfig | Mapping[str, Any] | None = None,
     throughput_log: str | os.PathLike | None = None,
 ) -> Path:
     """Train a LoRA adapter on ``pairs`` with CPO; save the merged model to ``out_dir``.
@@ -159,24 +149,25 @@ def run_cpo(
 
     # CPO lives in trl.experimental since TRL 1.x; the import warns about that on every run.
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-    from trl.experimental.cpo import CPOConfig, CPOTrainer
+    from trl.experimental import cpo as trl_cpo
 
-    hp = resolve_hparams("cpo", CPO_DEFAULTS, hparams)
-    set_threads(hp["threads"])
+    # ``margin`` is the pair builder's (build_preference_pairs); the trainer ignores it.
+    hp = stage_config(CPOConfig, hparams, "cpo")
+    set_threads(hp.threads)
     model_dir = check_model_dir(model_dir)
-    tokenizer = load_tokenizer(model_dir, hp["eos_token"])
+    tokenizer = load_tokenizer(model_dir, hp.eos_token)
     examples = cpo_examples(tokenizer, pairs)
 
-    config = CPOConfig(
+    config = trl_cpo.CPOConfig(
         **training_arguments_kwargs(hp, checkpoint_dir),
-        max_length=hp["max_length"],
-        beta=hp["beta"],
-        cpo_alpha=hp["cpo_alpha"],
-        loss_type=hp["loss_type"],
+        max_length=hp.max_length,
+        beta=hp.beta,
+        cpo_alpha=hp.cpo_alpha,
+        loss_type=hp.loss_type,
         remove_unused_columns=False,
         model_init_kwargs={**model_init_kwargs(hp), "device_map": None},
     )
-    trainer = CPOTrainer(
+    trainer = trl_cpo.CPOTrainer(
         model=str(model_dir),
         args=config,
         train_dataset=Dataset.from_list(examples),
@@ -184,6 +175,6 @@ def run_cpo(
         peft_config=lora_config(hp),
         callbacks=[JsonlStepLog(Path(checkpoint_dir) / LOG_NAME)],
     )
-    attach_throughput_log(trainer, throughput_log, hp["peak_tflops"], preference_sequence_lengths)
+    attach_throughput_log(trainer, throughput_log, hp.peak_tflops, preference_sequence_lengths)
     train_with_resume(trainer, checkpoint_dir)
-    return save_merged_model(trainer, model_dir, out_dir, checkpoint_dir, hp["merged_dtype"])
+    return save_merged_model(trainer, model_dir, out_dir, checkpoint_dir, hp.merged_dtype)

@@ -54,9 +54,7 @@ from torch.utils.data import Dataset as TorchDataset
 from transformers import Trainer
 
 from algharb.train.common import (
-    COMMON_DEFAULTS,
     LOG_NAME,
-    LORA_DEFAULTS,
     JsonlStepLog,
     check_model_dir,
     load_tokenizer,
@@ -64,7 +62,7 @@ from algharb.train.common import (
     model_init_kwargs,
     pool_candidates,
     prompt_and_completion,
-    resolve_hparams,
+    stage_config,
     save_merged_model,
     set_threads,
     train_with_resume,
@@ -72,32 +70,20 @@ from algharb.train.common import (
 )
 from algharb.train.losses import (
     IGNORE_INDEX,
-    cpo_preference_loss,
     mean_token_nll,
     preference_kl_loss,
     self_reward_weight,
     sequence_logprobs,
     total_reward,
 )
+from algharb.train.config import DynamicConfig
+from algharb.train.preference import PREFERENCE_LOSSES
 from algharb.train.throughput import attach_throughput_log
 
 logger = logging.getLogger(__name__)
 
-DYNAMIC_DEFAULTS: dict[str, Any] = {
-    **COMMON_DEFAULTS,
-    **LORA_DEFAULTS,
-    "learning_rate": 1e-6,
-    "beta": 0.1,
-    "nll_weight": 1.0,
-    "kl_weight": 1.0,
-    "tau": 0.3,
-    "qe_scale": 100.0,
-    "w_start": 0.05,
-    "w_end": 0.8,
-    "length_normalise": True,
-    "score_batch_size": 16,  # sequences per no-grad scoring forward
-}
 LOSS_SETTINGS = (
+    "preference_loss",
     "beta",
     "nll_weight",
     "kl_weight",
@@ -219,6 +205,8 @@ class DynamicRewardTrainer(Trainer):
     def __init__(self, *args, settings: Mapping[str, Any], **kwargs):
         super().__init__(*args, **kwargs)
         self.settings = dict(settings)
+        self.preference_loss = PREFERENCE_LOSSES.get(self.settings["preference_loss"],
+                                                     where="rl.dynamic.preference_loss")
         self._step_metrics: dict[str, list[float]] = defaultdict(list)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -241,7 +229,7 @@ class DynamicRewardTrainer(Trainer):
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False).logits
         sums, means = sequence_logprobs(logits, batch["labels"])
         n = len(pools)
-        preference = cpo_preference_loss(sums[:n], sums[n:], s["beta"])
+        preference = self.preference_loss(sums[:n], sums[n:], s["beta"])
         nll = mean_token_nll(logits[:n], batch["labels"][:n])
         kl_logp = means if s["length_normalise"] else sums
         qe_w = torch.tensor([c.qe for c in chosen], device=logits.device)
@@ -294,14 +282,14 @@ class DynamicRewardTrainer(Trainer):
         super().log(logs, *args, **kwargs)
 
 
-def _policy_model(model_dir: Path, hp: Mapping[str, Any]):
+def _policy_model(model_dir: Path, hp: DynamicConfig):
     """The base model wrapped in a fresh LoRA adapter, dropout off."""
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM, set_seed
 
-    set_seed(hp["seed"])  # LoRA's A matrices are initialised at random
+    set_seed(hp.seed)  # LoRA's A matrices are initialised at random
     model = AutoModelForCausalLM.from_pretrained(model_dir, **model_init_kwargs(hp))
-    if hp["gradient_checkpointing"]:
+    if hp.gradient_checkpointing:
         model.enable_input_require_grads()
     model = get_peft_model(model, lora_config(hp))
     for module in model.modules():
@@ -315,7 +303,7 @@ def run_dynamic(
     pool_rows: Iterable[Mapping[str, Any]],
     out_dir: str | os.PathLike,
     checkpoint_dir: str | os.PathLike,
-    hparams: Mapping[str, Any] | None = None,
+    hparams: DynamicConfig | Mapping[str, Any] | None = None,
     throughput_log: str | os.PathLike | None = None,
 ) -> Path:
     """Dynamic multi-reward optimisation of ``model_dir`` on candidate pools; merged model to ``out_dir``.
@@ -328,11 +316,11 @@ def run_dynamic(
     """
     from transformers import TrainingArguments
 
-    hp = resolve_hparams("dynamic", DYNAMIC_DEFAULTS, hparams)
-    set_threads(hp["threads"])
+    hp = stage_config(DynamicConfig, hparams, "dynamic")
+    set_threads(hp.threads)
     model_dir = check_model_dir(model_dir)
-    tokenizer = load_tokenizer(model_dir, hp["eos_token"])
-    pools, stats = tokenize_pools(tokenizer, pool_rows, hp["max_length"])
+    tokenizer = load_tokenizer(model_dir, hp.eos_token)
+    pools, stats = tokenize_pools(tokenizer, pool_rows, hp.max_length)
     logger.info("dynamic: candidate pools %s", stats)
     if not pools:
         raise ValueError(f"dynamic: no source has two distinct candidates ({stats})")
@@ -345,8 +333,8 @@ def run_dynamic(
         data_collator=collate_pools,
         processing_class=tokenizer,
         callbacks=[JsonlStepLog(Path(checkpoint_dir) / LOG_NAME)],
-        settings={key: hp[key] for key in LOSS_SETTINGS},
+        settings={key: getattr(hp, key) for key in LOSS_SETTINGS},
     )
-    attach_throughput_log(trainer, throughput_log, hp["peak_tflops"], None)
+    attach_throughput_log(trainer, throughput_log, hp.peak_tflops, None)
     train_with_resume(trainer, checkpoint_dir)
-    return save_merged_model(trainer, model_dir, out_dir, checkpoint_dir, hp["merged_dtype"])
+    return save_merged_model(trainer, model_dir, out_dir, checkpoint_dir, hp.merged_dtype)

@@ -7,8 +7,9 @@ Self-Distillation":
   ``R_self = log Pθ(y | x)`` and ``w(t)`` annealed linearly from 0.05 to 0.8;
 * ``L_KL = KL( σ(τ·ΔQE) ‖ σ(Δ log Pθ) )``, a KL divergence between two
   Bernoulli distributions over "y_w beats y_l" for a pair (y_w, y_l);
-* the objective adds ``L_KL`` to a preference-optimisation loss; here CPO's
-  ``−log σ(β·(log π(y_w) − log π(y_l)))`` plus a weighted NLL on y_w.
+* the objective adds ``L_KL`` to a preference-optimisation loss chosen by
+  name (:mod:`algharb.train.preference`; CPO's
+  ``−log σ(β·(log π(y_w) − log π(y_l)))`` by default) plus a weighted NLL on y_w.
 
 Every function here is side-effect free and differentiable where it should be;
 the training loop in :mod:`algharb.train.dynamic` decides what to detach.
@@ -62,11 +63,6 @@ def preference_kl_loss(delta_qe: torch.Tensor, delta_logp: torch.Tensor, tau: fl
     log_not_q = F.logsigmoid(-delta_logp)
     per_pair = torch.xlogy(p, p) - p * log_q + torch.xlogy(1.0 - p, 1.0 - p) - (1.0 - p) * log_not_q
     return per_pair.mean()
-
-
-def cpo_preference_loss(logp_w: torch.Tensor, logp_l: torch.Tensor, beta: float = 0.1) -> torch.Tensor:
-    """Mean over pairs of −log σ(β·(log π(y_w) − log π(y_l))), CPO's preference term."""
-    return -F.logsigmoid(beta * (logp_w - logp_l)).mean()
 
 
 def sequence_logprobs(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

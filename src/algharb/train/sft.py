@@ -21,31 +21,19 @@ from typing import Any, Iterable, Mapping
 
 from algharb.prompts import completion_messages, translation_messages
 from algharb.train.common import (
-    COMMON_DEFAULTS,
     LOG_NAME,
     JsonlStepLog,
     check_model_dir,
     load_tokenizer,
     model_init_kwargs,
-    resolve_hparams,
+    stage_config,
     save_trained_model,
     set_threads,
     train_with_resume,
     training_arguments_kwargs,
 )
+from algharb.train.config import SFTConfig
 from algharb.train.throughput import attach_throughput_log
-
-SFT_DEFAULTS: dict[str, Any] = {
-    **COMMON_DEFAULTS,
-    "learning_rate": 2e-5,  # step 1 of the paper; step 2 uses 1e-5
-    # Packing (BFD) fills rows of max_length tokens with whole examples and no
-    # padding; each example attends only within itself (position_ids restart
-    # per example: varlen flash attention, or a block-diagonal mask with
-    # SDPA). Without packing, group_by_length batches similar lengths.
-    "packing": False,
-    "packing_strategy": "bfd",
-    "group_by_length": False,
-}
 
 ROW_KEYS = ("src", "tgt", "src_lang", "tgt_lang")
 
@@ -73,39 +61,39 @@ def build_sft_trainer(
     model_dir: str | os.PathLike,
     rows: Iterable[Mapping[str, Any]],
     checkpoint_dir: str | os.PathLike,
-    hparams: Mapping[str, Any] | None = None,
+    hparams: SFTConfig | Mapping[str, Any] | None = None,
     throughput_log: str | os.PathLike | None = None,
 ):
     """TRL's ``SFTTrainer`` for ``rows`` ({src, tgt, src_lang, tgt_lang}), checkpointing into ``checkpoint_dir``."""
     from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
+    import trl
 
-    hp = resolve_hparams("sft", SFT_DEFAULTS, hparams)
-    if hp["packing"] and hp["group_by_length"]:
+    hp = stage_config(SFTConfig, hparams, "sft")
+    if hp.packing and hp.group_by_length:
         raise ValueError("sft: packing and group_by_length exclude each other (packed rows are all max_length long)")
-    set_threads(hp["threads"])
+    set_threads(hp.threads)
     model_dir = check_model_dir(model_dir)
-    examples = sft_examples(rows, hp["seed"])
-    tokenizer = load_tokenizer(model_dir, hp["eos_token"])
+    examples = sft_examples(rows, hp.seed)
+    tokenizer = load_tokenizer(model_dir, hp.eos_token)
 
-    config = SFTConfig(
+    config = trl.SFTConfig(
         **training_arguments_kwargs(hp, checkpoint_dir),
-        max_length=hp["max_length"],
-        packing=hp["packing"],
-        packing_strategy=hp["packing_strategy"],
-        group_by_length=hp["group_by_length"],
+        max_length=hp.max_length,
+        packing=hp.packing,
+        packing_strategy=hp.packing_strategy,
+        group_by_length=hp.group_by_length,
         completion_only_loss=True,
         eos_token=tokenizer.eos_token,
         model_init_kwargs=model_init_kwargs(hp),
     )
-    trainer = SFTTrainer(
+    trainer = trl.SFTTrainer(
         model=str(model_dir),
         args=config,
         train_dataset=Dataset.from_list(examples),
         processing_class=tokenizer,
         callbacks=[JsonlStepLog(Path(checkpoint_dir) / LOG_NAME)],
     )
-    attach_throughput_log(trainer, throughput_log, hp["peak_tflops"])
+    attach_throughput_log(trainer, throughput_log, hp.peak_tflops)
     return trainer
 
 
@@ -114,7 +102,7 @@ def run_sft(
     rows: Iterable[Mapping[str, Any]],
     out_dir: str | os.PathLike,
     checkpoint_dir: str | os.PathLike,
-    hparams: Mapping[str, Any] | None = None,
+    hparams: SFTConfig | Mapping[str, Any] | None = None,
     throughput_log: str | os.PathLike | None = None,
 ) -> Path:
     """Fine-tune ``model_dir`` on ``rows`` ({src, tgt, src_lang, tgt_lang}); save to ``out_dir``.
