@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from algharb.config.section import Section, option
 from algharb.data.config import CleanConfig
 from algharb.decode.config import AlignConfig, CandidatesConfig, MBRConfig
+from algharb.generation.sampling import ChunkedGeneration
 from algharb.train.config import CPOConfig, DynamicConfig, SFTConfig
 
 
@@ -33,11 +34,11 @@ class DataConfig(Section):
 
 
 @dataclass(frozen=True)
-class DistillConfig(Section):
+class DistillConfig(ChunkedGeneration):
+    """The teacher's re-translation of rejected sources (its sampling, chunks in results/cache/distill)."""
+
     max_pairs_per_direction: int = option(800_000, "rejected sources re-translated per direction")
     refilter: bool = option(True, "teacher outputs pass the clean section's rule filters and LID again")
-    sampling: dict = option(help="teacher's sampling settings (algharb.generation.Sampling)", factory=dict)
-    chunk_size: int = option(10_000, "sources per resumable chunk in results/cache/distill")
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,11 @@ class SFTSteps(Section):
 
 
 @dataclass(frozen=True)
-class PoolConfig(Section):
+class PoolConfig(ChunkedGeneration):
+    """Candidate pools of the RL sources (the policy's sampling, chunks in results/cache/rl_pool)."""
+
     samples: int = option(8, "policy samples per RL source")
     include_teacher: bool = option(True, "add the teacher's translation to each pool")
-    sampling: dict = option(help="policy's sampling settings (algharb.generation.Sampling)", factory=dict)
-    chunk_size: int = option(10_000, "sources per resumable chunk in results/cache/rl_pool")
 
 
 @dataclass(frozen=True)

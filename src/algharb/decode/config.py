@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from algharb.config.section import Section, option
+from algharb.generation.sampling import ChunkedGeneration
 
 
 @dataclass(frozen=True)
-class CandidatesConfig(Section):
+class CandidatesConfig(ChunkedGeneration):
+    """The N sampled candidates of hybrid decoding (chunks in results/cache/candidates)."""
+
     n: int = option(100, "candidates sampled per source (N of hybrid MBR)")
-    sampling: dict = option(help="sampling settings (algharb.generation.Sampling)", factory=dict)
     chunk_size: int = option(1000, "sources per resumable chunk in results/cache/candidates")
 
 

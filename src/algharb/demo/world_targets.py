@@ -87,13 +87,21 @@ def attach(word: str, template: str) -> str:
     return word + suffix
 
 
-class QaaRenderer:
-    """Sentence tree → qaa text."""
+class _TargetRenderer:
+    """A target language's stems and function words, looked up by the renderer."""
+
+    language = ""
 
     def __init__(self, lexicon: Lexicon):
         self.lexicon = lexicon
-        self.stems = lexicon.stems["qaa"]
-        self.function = lexicon.function_words["qaa"]
+        self.stems = lexicon.stems[self.language]
+        self.function = lexicon.function_words[self.language]
+
+
+class QaaRenderer(_TargetRenderer):
+    """Sentence tree → qaa text."""
+
+    language = "qaa"
 
     def render(self, sentence: Sentence) -> str:
         tokens = []
@@ -150,13 +158,10 @@ class QaaRenderer:
         return tokens + [attach(verb, QAA_PARTICIPLE)]
 
 
-class QabRenderer:
+class QabRenderer(_TargetRenderer):
     """Sentence tree → qab text."""
 
-    def __init__(self, lexicon: Lexicon):
-        self.lexicon = lexicon
-        self.stems = lexicon.stems["qab"]
-        self.function = lexicon.function_words["qab"]
+    language = "qab"
 
     def render(self, sentence: Sentence) -> str:
         main = sentence.main

@@ -27,7 +27,7 @@ from .chunks import (CHUNK_FORMAT, TRANSPORT_OPTIONS, ChunkStore, chunk_fingerpr
                      translate_in_chunks)
 from .http_client import ChatClient, ReplyCache, check_reply, retryable_status
 from .output import clean_output
-from .sampling import Sampling, batch_seed, request_seed
+from .sampling import ChunkedGeneration, Sampling, batch_seed, request_seed
 
 # Each backend module registers itself in BACKENDS when imported.
 from .transformers_backend import TransformersBackend, stop_token_ids
@@ -39,6 +39,7 @@ __all__ = [
     "Backend",
     "CHUNK_FORMAT",
     "ChatClient",
+    "ChunkedGeneration",
     "ChunkStore",
     "OpenAIBackend",
     "ReplyCache",

@@ -11,6 +11,19 @@ from ..config.section import Section, option
 
 
 @dataclass(frozen=True)
+class ChunkedGeneration(Section):
+    """What every long generation step (distillation, RL pools, candidates) is given.
+
+    ``sampling`` stays the mapping written in the config: the step fills in
+    its run seed and ``n`` before parsing it into a :class:`Sampling`.
+    """
+
+    sampling: dict = option(help="sampling settings (Sampling: temperature, top_p, max_new_tokens, ...)",
+                            factory=dict)
+    chunk_size: int = option(10_000, "sources per resumable chunk in results/cache/<step>")
+
+
+@dataclass(frozen=True)
 class Sampling(Section):
     """How to decode. ``temperature == 0`` means greedy (then ``n`` must be 1)."""
 
