@@ -19,7 +19,7 @@ U[i, j] = COMET(src, cand_i, cand_j) is computed by
 No download: the model is a ``RegressionMetric`` with the COMET-22
 (Unbabel/wmt22-comet-da) architecture and random weights. Its encoder is
 described by a local folder holding a small sentencepiece tokenizer (built by
-:func:`algharb.demo.comet_standin.build_encoder`) and an ``XLMRobertaConfig``
+:func:`algharb.demo.comet_encoder.build_encoder`) and an ``XLMRobertaConfig``
 of XLM-R-large shape (24 layers, hidden 1024, 16 heads, FFN 4096, vocabulary
 250002), and COMET builds the encoder from that config without weights
 (``load_pretrained_weights=False``), exactly as it does before loading a
@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from algharb.demo.comet_standin import build_encoder
+from algharb.demo.comet_encoder import build_encoder
 from algharb.decode.utility.comet import (
     comet_utility_matrices,
     precision_context,

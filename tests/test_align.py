@@ -132,7 +132,7 @@ def test_wspalign_runs_a_question_answering_checkpoint(tmp_path):
     from transformers import AutoConfig, AutoModelForQuestionAnswering
 
     from algharb.decode.align.wspalign import WSPAlignAligner
-    from algharb.demo.comet_standin import build_encoder
+    from algharb.demo.comet_encoder import build_encoder
 
     src, tgt = toy_corpus(200)
     model_dir = build_encoder(src + tgt, tmp_path / "qa", vocab_size=300, hidden_size=32, num_layers=1, seed=0)

@@ -20,7 +20,9 @@ from algharb.decode.mbr import select_candidate
 from algharb.decode.utility import UtilityInputs, build_utility, pairwise_matrices
 from algharb.decode.utility import comet as utility_comet
 from algharb.decode.utility.comet import UnsupportedCometModel, sentence_embeddings
-from algharb.demo.comet_standin import build_encoder, make_graded_examples, train_standin
+from algharb.demo.comet_encoder import build_encoder
+from algharb.demo.comet_standin import train_standin
+from algharb.demo.graded_examples import make_graded_examples
 from algharb.metrics.comet import CometScorer, load_comet_model
 
 torch.set_num_threads(1)

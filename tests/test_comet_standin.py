@@ -17,15 +17,9 @@ import pytest
 import torch
 from scipy.stats import pearsonr
 
-from algharb.demo.comet_standin import (
-    DEFAULT_CORRUPTION_WEIGHTS,
-    build_encoder,
-    graded_label,
-    make_graded_examples,
-    split_heldout,
-    train_standin,
-    word_f1,
-)
+from algharb.demo.comet_encoder import build_encoder
+from algharb.demo.comet_standin import split_heldout, train_standin
+from algharb.demo.graded_examples import DEFAULT_CORRUPTION_WEIGHTS, graded_label, make_graded_examples, word_f1
 
 torch.set_num_threads(1)
 

@@ -14,7 +14,9 @@ import pytest
 import torch
 from scipy.stats import pearsonr
 
-from algharb.demo.comet_standin import build_encoder, make_graded_examples, train_standin
+from algharb.demo.comet_encoder import build_encoder
+from algharb.demo.comet_standin import train_standin
+from algharb.demo.graded_examples import make_graded_examples
 from algharb.metrics.comet import CometModelError, CometScorer, hub_offline, resolve_checkpoint
 
 torch.set_num_threads(1)

@@ -7,12 +7,12 @@ models of the same COMET classes on synthetic, graded corruptions of
 reference translations and loads them through the same backend
 (:mod:`algharb.metrics.comet`):
 
-1. :func:`build_encoder` trains a sentencepiece vocabulary on the demo texts
+1. :func:`algharb.demo.comet_encoder.build_encoder` trains a sentencepiece vocabulary on the demo texts
    and saves a randomly initialised XLM-R encoder that COMET can load offline;
-2. :func:`make_graded_examples` turns clean (source, reference) pairs into
+2. :func:`algharb.demo.graded_examples.make_graded_examples` turns clean (source, reference) pairs into
    candidates of known quality (omissions, wrong words, shuffles, copies, ...)
    labelled by chrF mixed with word-level F1 against the reference;
-3. :func:`train_standin` fits a ``ReferencelessRegression`` (``qe``, the
+3. :func:`train_standin` (this module) fits a ``ReferencelessRegression`` (``qe``, the
    CometKiwi stand-in), ``RegressionMetric`` (``ref``, the COMET-22 / XCOMET
    stand-in) or ``UnifiedMetric`` (``unified``) with Lightning, exactly as
    ``comet-train`` would, and writes a relocatable model directory::
@@ -26,15 +26,13 @@ reference translations and loads them through the same backend
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import random
 import shutil
 import time
-from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Sequence
 
 import pandas as pd
 
@@ -48,342 +46,6 @@ from algharb.metrics.comet import (
 
 log = logging.getLogger(__name__)
 
-# --------------------------------------------------------------------------
-# Encoder
-# --------------------------------------------------------------------------
-
-# XLM-R's tokenizer maps sentencepiece ids onto fairseq ids and assumes the
-# sentencepiece model has exactly unk=0, bos=1, eos=2 and no pad piece.
-_SPM_SPECIAL_IDS = {"unk_id": 0, "bos_id": 1, "eos_id": 2, "pad_id": -1}
-_ENCODER_MAX_TOKENS = 512
-
-
-def build_encoder(
-    texts: Iterable[str],
-    out_dir: str | Path,
-    vocab_size: int = 4000,
-    hidden_size: int = 128,
-    num_layers: int = 2,
-    seed: int = 0,
-    num_heads: int | None = None,
-    max_sentences: int = 200_000,
-) -> Path:
-    """Train a sentencepiece vocabulary on ``texts`` and save a random XLM-R encoder.
-
-    The folder holds what ``XLMRobertaTokenizerFast.from_pretrained`` and
-    ``XLMRobertaModel.from_pretrained`` need (config, ``sentencepiece.bpe.model``,
-    ``tokenizer.json``, weights), so COMET builds it with ``local_files_only``.
-    ``vocab_size`` is an upper bound: a small corpus gets a smaller vocabulary.
-    Returns ``out_dir``.
-    """
-    import sentencepiece as spm
-    import torch
-    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast
-
-    lines = [line.strip() for line in texts if line and line.strip()]
-    if not lines:
-        raise ValueError("build_encoder: texts is empty (need sentences to train a vocabulary)")
-    if vocab_size < 16:
-        raise ValueError(f"build_encoder: vocab_size={vocab_size} is too small (minimum 16)")
-    if num_heads is None:
-        num_heads = max(1, hidden_size // 64)
-    if hidden_size % num_heads:
-        raise ValueError(f"build_encoder: hidden_size={hidden_size} is not divisible by num_heads={num_heads}")
-
-    out_dir = Path(out_dir)
-    with atomic_path(out_dir) as tmp:
-        tmp.mkdir()
-        spm.set_random_generator_seed(seed)
-        # Written from memory: with model_prefix the model would record the
-        # temporary folder's random name and differ from run to run.
-        model_bytes = io.BytesIO()
-        spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(random.Random(seed).sample(lines, min(len(lines), max_sentences))),
-            model_writer=model_bytes,
-            vocab_size=vocab_size,
-            hard_vocab_limit=False,  # a small corpus cannot fill a fixed vocabulary
-            model_type="unigram",
-            character_coverage=0.9995,
-            minloglevel=2,
-            **_SPM_SPECIAL_IDS,
-        )
-        (tmp / "sentencepiece.bpe.model").write_bytes(model_bytes.getvalue())
-        tokenizer = XLMRobertaTokenizerFast(
-            vocab_file=str(tmp / "sentencepiece.bpe.model"), model_max_length=_ENCODER_MAX_TOKENS
-        )
-        # Saving writes tokenizer.json, so loading never reconverts the slow tokenizer.
-        tokenizer.save_pretrained(tmp)
-        config = XLMRobertaConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=hidden_size,
-            num_hidden_layers=num_layers,
-            num_attention_heads=num_heads,
-            intermediate_size=4 * hidden_size,
-            max_position_embeddings=_ENCODER_MAX_TOKENS + 2,  # XLM-R offsets positions by pad_id + 1
-            type_vocab_size=1,
-            pad_token_id=tokenizer.pad_token_id,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-        )
-        torch.manual_seed(seed)
-        XLMRobertaModel(config, add_pooling_layer=False).save_pretrained(tmp)
-    return out_dir
-
-
-# --------------------------------------------------------------------------
-# Graded examples
-# --------------------------------------------------------------------------
-
-# Relative frequency of each candidate kind. Mild errors dominate because the
-# metrics mostly have to rank close candidates (MBR, RL rewards); the gross
-# failures (copies, unrelated output) teach the QE filter what to throw away.
-DEFAULT_CORRUPTION_WEIGHTS: dict[str, float] = {
-    "reference": 0.10,
-    "omit_word": 0.09,
-    "omit_words": 0.09,
-    "truncate": 0.07,
-    "wrong_word": 0.11,
-    "wrong_suffix": 0.08,
-    "shuffle": 0.07,
-    "garbage": 0.08,
-    "repeat": 0.05,
-    "combined": 0.12,
-    "copy": 0.05,
-    "unrelated": 0.06,
-    "random_words": 0.03,
-}
-# Edits that "combined" chains (two of them) to fill in the middle of the scale.
-_LOCAL_EDITS = ("omit_word", "omit_words", "truncate", "wrong_word", "wrong_suffix", "shuffle", "garbage", "repeat")
-
-
-def make_graded_examples(
-    pairs: Sequence[tuple[str, str]],
-    seed: int,
-    n_examples: int,
-    corruption_weights: Mapping[str, float] | None = None,
-    chrf_weight: float = 0.5,
-    chrf_beta: float = 1.0,
-) -> pd.DataFrame:
-    """Graded candidates built from clean ``(source, reference)`` pairs.
-
-    Each row takes a random pair and a random corruption of its reference (see
-    ``DEFAULT_CORRUPTION_WEIGHTS``) and is labelled with :func:`graded_label`,
-    so the reference itself scores 1.0 and copies of the source or unrelated
-    sentences score near 0. Columns: ``src, mt, ref, score, corruption``
-    (the kind of candidate, for analysis; COMET reads only the first four).
-    Deterministic for a given ``seed``.
-    """
-    pairs = _checked_pairs(pairs)
-    if n_examples < 1:
-        raise ValueError(f"make_graded_examples: n_examples must be >= 1, got {n_examples}")
-    weights = dict(DEFAULT_CORRUPTION_WEIGHTS if corruption_weights is None else corruption_weights)
-    unknown = sorted(set(weights) - set(DEFAULT_CORRUPTION_WEIGHTS))
-    if unknown or not any(w > 0 for w in weights.values()) or any(w < 0 for w in weights.values()):
-        raise ValueError(
-            f"make_graded_examples: corruption_weights must be non-negative, not all zero, with keys "
-            f"from {sorted(DEFAULT_CORRUPTION_WEIGHTS)}; got {dict(weights)}"
-        )
-    if not 0.0 <= chrf_weight <= 1.0:
-        raise ValueError(f"make_graded_examples: chrf_weight must be in [0, 1], got {chrf_weight}")
-
-    rng = random.Random(seed)
-    vocabulary = sorted({unit for _, ref in pairs for unit in _split_units(ref)[0]})
-    kinds, kind_weights = zip(*sorted(weights.items()))
-    rows = []
-    for _ in range(n_examples):
-        pair_index = rng.randrange(len(pairs))
-        source, reference = pairs[pair_index]
-        kind = rng.choices(kinds, kind_weights)[0]
-        candidate, kind = _corrupt(kind, pair_index, pairs, vocabulary, rng)
-        rows.append(
-            {
-                "src": source,
-                "mt": candidate,
-                "ref": reference,
-                "score": graded_label(candidate, reference, chrf_weight, chrf_beta),
-                "corruption": kind,
-            }
-        )
-    return pd.DataFrame(rows, columns=["src", "mt", "ref", "score", "corruption"])
-
-
-def graded_label(candidate: str, reference: str, chrf_weight: float = 0.5, chrf_beta: float = 1.0) -> float:
-    """Quality in [0, 1]: ``chrf_weight`` · chrF/100 + (1 − ``chrf_weight``) · word F1.
-
-    chrF keeps partial credit for near-miss words (wrong endings); word-level
-    F1 charges every missing or extra word. Standard chrF (β = 2) weights
-    recall twice as much as precision and so rates a reference with appended
-    garbage above a one-word omission; ``chrf_beta = 1`` charges additions
-    (hallucinations) and omissions alike, as MQM counts both as accuracy errors.
-    """
-    chrf = _chrf(candidate, reference, chrf_beta)
-    return chrf_weight * chrf + (1.0 - chrf_weight) * word_f1(candidate, reference)
-
-
-def word_f1(candidate: str, reference: str) -> float:
-    """F1 of the bags of words (characters for unspaced scripts) of candidate and reference."""
-    hyp_units = Counter(_split_units(candidate)[0])
-    ref_units = Counter(_split_units(reference)[0])
-    overlap = sum((hyp_units & ref_units).values())
-    if overlap == 0:
-        return 0.0
-    precision = overlap / sum(hyp_units.values())
-    recall = overlap / sum(ref_units.values())
-    return 2 * precision * recall / (precision + recall)
-
-
-def _chrf(candidate: str, reference: str, beta: float) -> float:
-    """Sentence chrF in [0, 1] (sacrebleu; character 6-grams, no word n-grams)."""
-    from sacrebleu.metrics import CHRF
-
-    if beta not in _CHRF_BY_BETA:
-        _CHRF_BY_BETA[beta] = CHRF(beta=beta)
-    return _CHRF_BY_BETA[beta].sentence_score(candidate, [reference]).score / 100.0
-
-
-_CHRF_BY_BETA: dict = {}
-
-
-def _checked_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    checked = []
-    for index, pair in enumerate(pairs):
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(t, str) for t in pair)):
-            raise ValueError(f"make_graded_examples: pairs[{index}] must be a (source, reference) pair of strings")
-        if not pair[0].strip() or not pair[1].strip():
-            raise ValueError(f"make_graded_examples: pairs[{index}] has an empty source or reference")
-        checked.append((pair[0], pair[1]))
-    if len(checked) < 2:
-        raise ValueError(f"make_graded_examples: pairs needs at least 2 pairs (got {len(checked)})")
-    return checked
-
-
-def _split_units(text: str) -> tuple[list[str], str]:
-    """Words and the joiner that puts them back together.
-
-    Scripts written without spaces (Chinese, Japanese) are edited and counted
-    per character, otherwise a whole sentence would be one "word".
-    """
-    words = text.split()
-    if len(words) == 1 and len(words[0]) > 1:
-        return list(words[0]), ""
-    return words, " "
-
-
-def _corrupt(
-    kind: str, pair_index: int, pairs: list[tuple[str, str]], vocabulary: list[str], rng: random.Random
-) -> tuple[str, str]:
-    """Apply corruption ``kind`` to the reference of ``pairs[pair_index]``.
-
-    Returns the candidate and the kind actually applied: an edit that cannot
-    change a sentence (e.g. omitting from a one-word sentence) falls back to
-    a wrong word, then to appended garbage, which always changes it.
-    """
-    source, reference = pairs[pair_index]
-    units, joiner = _split_units(reference)
-    if kind == "reference":
-        return reference, kind
-    if kind == "copy":
-        return source, kind
-    if kind == "unrelated":
-        other = rng.randrange(len(pairs) - 1)
-        return pairs[other + (other >= pair_index)][1], kind
-    if kind == "random_words":
-        return joiner.join(rng.choice(vocabulary) for _ in units), kind
-
-    planned = rng.sample(_LOCAL_EDITS, 2) if kind == "combined" else [kind]
-    for label, edits in ((kind, planned), ("wrong_word", ["wrong_word"])):
-        edited = units
-        for edit in edits:
-            edited = _EDITS[edit](edited, vocabulary, rng) or edited
-        candidate = joiner.join(edited)
-        if candidate.strip() and candidate != reference:
-            return candidate, label
-    return joiner.join(_garbage(units, vocabulary, rng)), "garbage"
-
-
-def _omit_word(units: list[str], vocabulary: list[str], rng: random.Random) -> list[str] | None:
-    if len(units) < 2:
-        return None
-    drop = rng.randrange(len(units))
-    return units[:drop] + units[drop + 1 :]
-
-
-def _omit_words(units: list[str], vocabulary: list[str], rng: random.Random) -> list[str] | None:
-    if len(units) < 3:
-        return None
-    n_drop = rng.randint(2, max(2, int(len(units) * 0.5)))
-    keep = sorted(rng.sample(range(len(units)), len(units) - min(n_drop, len(units) - 1)))
-    return [units[i] for i in keep]
-
-
-def _truncate(units: list[str], vocabulary: list[str], rng: random.Random) -> list[str] | None:
-    if len(units) < 2:
-        return None
-    return units[: max(1, int(len(units) * rng.uniform(0.3, 0.9)))]
-
-
-def _wrong_word(units: list[str], vocabulary: list[str], rng: random.Random) -> list[str] | None:
-    edited = list(units)
-    for position in rng.sample(range(len(units)), min(len(units), rng.randint(1, 3))):
-        edited[position] = rng.choice(vocabulary)
-    return edited
-
-
-def _wrong_suffix(units: list[str], vocabulary: list[str], rng: random.Random) -> list[str] | None:
-    """Change word endings (agreement / inflection errors): keep the stem, swap the tail."""
-    candidates = [i for i, unit in enumerate(units) if len(unit) >= 3]
-    if not candidates:
-        return None
-    letters = sorted({ch for word in vocabulary for ch in word if ch.isalpha()}) or list("aeiou")
-    edited = list(units)
-    for position in rng.sample(candidates, min(len(candidates), rng.randint(1, 3))):
-        word = edited[position]
-        cut = rng.randint(1, min(3, len(word) - 1))
-        edited[position] = word[:-cut] + "".join(rng.choice(letters) for _ in range(rng.randint(1, 3)))
-    return edited
-
-
-def _shuffle(units: list[str], vocabulary: list[str], rng: random.Random) -> list[str] | None:
-    """Shuffle one window of 2–4 neighbouring words (a local reordering error)."""
-    if len(units) < 2:
-        return None
-    width = rng.randint(2, min(4, len(units)))
-    start = rng.randrange(len(units) - width + 1)
-    window = units[start : start + width]
-    rng.shuffle(window)
-    return units[:start] + window + units[start + width :]
-
-
-def _garbage(units: list[str], vocabulary: list[str], rng: random.Random) -> list[str] | None:
-    """Append or insert words that do not belong (hallucinated additions)."""
-    extra = [rng.choice(vocabulary) for _ in range(rng.randint(1, max(1, len(units) // 2 + 1)))]
-    position = len(units) if rng.random() < 0.6 else rng.randrange(len(units) + 1)
-    return units[:position] + extra + units[position:]
-
-
-def _repeat(units: list[str], vocabulary: list[str], rng: random.Random) -> list[str] | None:
-    """Repeat a span 1–3 extra times (the looping failure of LLM decoders)."""
-    width = rng.randint(1, min(3, len(units)))
-    start = rng.randrange(len(units) - width + 1)
-    span = units[start : start + width]
-    return units[: start + width] + span * rng.randint(1, 3) + units[start + width :]
-
-
-_EDITS: dict[str, Callable[[list[str], list[str], random.Random], list[str] | None]] = {
-    "omit_word": _omit_word,
-    "omit_words": _omit_words,
-    "truncate": _truncate,
-    "wrong_word": _wrong_word,
-    "wrong_suffix": _wrong_suffix,
-    "shuffle": _shuffle,
-    "garbage": _garbage,
-    "repeat": _repeat,
-}
-
-
-# --------------------------------------------------------------------------
-# Training
-# --------------------------------------------------------------------------
 
 # Stand-in kind -> COMET class identifier (the key comet.models.str2model uses).
 STANDIN_CLASSES = {
@@ -421,7 +83,7 @@ def train_standin(
     (RegressionMetric, COMET-22 / XCOMET stand-in) or ``"unified"``
     (UnifiedMetric on ``[mt, src, ref]``, usable with or without references).
     ``examples`` has columns ``src, mt, ref, score`` (see
-    :func:`make_graded_examples`); whole reference groups are held out, so the
+    :func:`algharb.demo.graded_examples.make_graded_examples`); whole reference groups are held out, so the
     reported correlations are on sentences never seen in training. Training
     stops after ``max_steps`` optimizer steps (default: ``DEFAULT_MAX_STEPS``
     of the kind), ``max_epochs`` epochs or ``max_seconds`` wall-clock

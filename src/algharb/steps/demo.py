@@ -80,7 +80,7 @@ def train_lid_model(train_txt, valid_txt, out_model, out_accuracy, options: dict
 
 
 def build_comet_encoder(files, out_dir, seed: int):
-    from ..demo.comet_standin import build_encoder
+    from ..demo.comet_encoder import build_encoder
 
     texts = [line for path in files for line in read_lines(path)]
     return build_encoder(texts, out_dir, seed=seed)
@@ -89,7 +89,8 @@ def build_comet_encoder(files, out_dir, seed: int):
 def train_comet_standin(kind: str, encoder_dir, files: list[str], pairs: list[str], out_dir, options: dict,
                         seed: int, threads: int = 1):
     """A COMET-architecture model trained with unbabel-comet on graded corruptions of clean pairs."""
-    from ..demo.comet_standin import make_graded_examples, train_standin
+    from ..demo.comet_standin import train_standin
+    from ..demo.graded_examples import make_graded_examples
 
     rows = split_rows(files, pairs)
     examples = make_graded_examples([(r["src"], r["tgt"]) for r in rows], seed=seed,
