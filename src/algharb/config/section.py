@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import sys
 from typing import Any, Mapping, TypeVar
 
 S = TypeVar("S", bound="Section")
@@ -66,6 +67,11 @@ class Section:
             inner = nested_section(field)
             if inner is not None and not isinstance(value, Section):
                 value = inner.from_dict(value, where=_join(where, key))
+            elif isinstance(value, str):
+                # A value read from JSON params is a fresh string, a default an
+                # interned one; pickles that reach the outputs (TrainingArguments
+                # in training_args.bin) must not depend on which it was.
+                value = sys.intern(value)
             kwargs[field.name] = value
         return cls(**kwargs)
 
