@@ -140,8 +140,9 @@ def cmd_clean(args) -> int:
     """Clean one parallel corpus (one shard) by hand: rule filters, LID, dedup, QE."""
     from pathlib import Path
 
-    from .steps.data import clean_corpus
+    from .data.config import QEConfig
     from .metrics.comet import comet_scorer
+    from .steps.data import clean_corpus
 
     if bool(args.tsv) == bool(args.src or args.tgt) or bool(args.src) != bool(args.tgt):
         raise SystemExit("give either --src and --tgt (two line-aligned files) or --tsv (one file)")
@@ -152,7 +153,7 @@ def cmd_clean(args) -> int:
     lid = _model_spec(args.lid) if args.lid else None
     scorer = None
     if args.qe_model:
-        scorer = comet_scorer(_model_spec(args.qe_model), threads=args.threads)
+        scorer = comet_scorer(_model_spec(args.qe_model), batch_size=QEConfig().batch_size, threads=args.threads)
         clean.setdefault("qe", {"mode": "threshold", "threshold": args.qe_threshold})
     summary = clean_corpus(spec, args.out, src_lang, tgt_lang, clean, lid=lid, qe_scorer=scorer)
     out = Path(args.out)

@@ -157,7 +157,7 @@ class CometScorer:
         return [{"src": s, "mt": h, "ref": r} for s, h, r in zip(sources, hypotheses, references)]
 
 
-def comet_scorer(spec: Mapping, batch_size: int = 64, threads: int = 1, gpus: int | None = None) -> CometScorer:
+def comet_scorer(spec: Mapping, batch_size: int, threads: int = 1, gpus: int | None = None) -> CometScorer:
     """A CometScorer for a config model entry (``{path}`` or ``{hub}``); uses a GPU when one is visible."""
     if gpus is None:
         import torch
