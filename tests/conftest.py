@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny Qwen3 model and toy translation rows."""
+"""Shared fixtures: a tiny Qwen3 model, toy translation rows and the COMET stand-ins' synthetic language pair."""
 
 from __future__ import annotations
 
@@ -31,6 +31,34 @@ def toy_rows(n: int, seed: int = 0, words: int = 6) -> list[dict]:
         )
     return rows
 
+
+
+def substitution_pairs(n: int, seed: int = 0, vocab: int = 150) -> list[tuple[str, str]]:
+    """Random word sequences and their word-for-word "translations" through a fixed substitution table.
+
+    The synthetic language pair the COMET stand-in tests train on: small enough
+    for a one-layer encoder to learn in a few hundred steps.
+    """
+    rng = random.Random(seed)
+
+    def word(letters: str) -> str:
+        return "".join(rng.choice(letters) for _ in range(rng.randint(3, 7)))
+
+    source_words = sorted({word("abcdefghiklmnop") for _ in range(vocab)})
+    table = {w: word("qrstuvwxyzšđ") for w in source_words}
+    pairs = []
+    for _ in range(n):
+        sentence = rng.choices(source_words, k=rng.randint(4, 12))
+        pairs.append((" ".join(sentence), " ".join(table[w] for w in sentence)))
+    return pairs
+
+
+def tiny_comet_encoder(pairs: list[tuple[str, str]], directory, seed: int):
+    """A one-layer, hidden-32 XLM-R encoder with a 400-piece vocabulary built from ``pairs``."""
+    from algharb.demo.comet_encoder import build_encoder
+
+    texts = [text for pair in pairs for text in pair]
+    return build_encoder(texts, directory / "encoder", vocab_size=400, hidden_size=32, num_layers=1, seed=seed)
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):

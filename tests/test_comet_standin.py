@@ -8,8 +8,8 @@ runs in well under a minute and a half on one thread.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import random
 import shutil
 
 import pandas as pd
@@ -17,34 +17,26 @@ import pytest
 import torch
 from scipy.stats import pearsonr
 
+from conftest import substitution_pairs, tiny_comet_encoder
+
 from algharb.demo.comet_encoder import build_encoder
 from algharb.demo.comet_standin import split_heldout, train_standin
-from algharb.demo.graded_examples import DEFAULT_CORRUPTION_WEIGHTS, graded_label, make_graded_examples, word_f1
+from algharb.demo.graded_examples import (
+    DEFAULT_CORRUPTION_WEIGHTS,
+    SEVERITIES,
+    graded_label,
+    make_graded_examples,
+    word_f1,
+)
 
 torch.set_num_threads(1)
 
 TINY_MODEL = {"batch_size": 16, "hidden_sizes": (64,), "threads": 1}
 
 
-def synthetic_pairs(n: int, seed: int = 0, vocab: int = 150) -> list[tuple[str, str]]:
-    """Random source sentences and their word-for-word substitution "translations"."""
-    rng = random.Random(seed)
-
-    def word(letters: str) -> str:
-        return "".join(rng.choice(letters) for _ in range(rng.randint(3, 7)))
-
-    source_words = sorted({word("abcdefghiklmnop") for _ in range(vocab)})
-    table = {w: word("qrstuvwxyzšđ") for w in source_words}
-    pairs = []
-    for _ in range(n):
-        sentence = rng.choices(source_words, k=rng.randint(4, 12))
-        pairs.append((" ".join(sentence), " ".join(table[w] for w in sentence)))
-    return pairs
-
-
 @pytest.fixture(scope="module")
 def pairs():
-    return synthetic_pairs(400)
+    return substitution_pairs(400)
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +46,7 @@ def examples(pairs):
 
 @pytest.fixture(scope="module")
 def encoder_dir(tmp_path_factory, pairs):
-    texts = [text for pair in pairs for text in pair]
-    return build_encoder(
-        texts, tmp_path_factory.mktemp("enc") / "encoder", vocab_size=400, hidden_size=32, num_layers=1, seed=0
-    )
+    return tiny_comet_encoder(pairs, tmp_path_factory.mktemp("enc"), seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +60,7 @@ def qe_model(tmp_path_factory, examples, encoder_dir):
 
 
 def test_examples_have_the_documented_columns_and_range(examples):
-    assert list(examples.columns) == ["src", "mt", "ref", "score", "corruption"]
+    assert list(examples.columns) == ["src", "mt", "ref", "score", "corruption", "annotations"]
     assert len(examples) == 3000
     assert examples["score"].between(0.0, 1.0).all()
     assert (examples["mt"].str.strip() != "").all()
@@ -103,6 +92,80 @@ def test_examples_are_deterministic_per_seed(pairs):
     other = make_graded_examples(pairs, seed=12, n_examples=200)
     pd.testing.assert_frame_equal(first, again)
     assert not first.equals(other)
+
+
+def test_annotations_leave_the_other_columns_as_they_were(examples):
+    """The columns the other stand-ins train on are those made before annotations existed.
+
+    The digest is of ``make_graded_examples(substitution_pairs(400), seed=3, n_examples=3000)``
+    as the implementation without annotations wrote it (scores rounded to 12 digits).
+    """
+    old_columns = examples.assign(score=examples["score"].round(12))[["src", "mt", "ref", "score", "corruption"]]
+    digest = hashlib.sha256(old_columns.to_csv(index=False).encode()).hexdigest()
+    assert digest == "4a548661515dc7e4c42f8ee9d0825a50bfd2d767388c06c6779b7308a909e4d0"
+
+
+def _spans(row) -> list[dict]:
+    return json.loads(row["annotations"])
+
+
+def _marked_word_positions(text: str, spans: list[dict]) -> set[int]:
+    """Indices of the words of ``text`` (split on spaces) that lie inside a span."""
+    positions, start = set(), 0
+    for index, word in enumerate(text.split(" ")):
+        if any(span["start"] <= start and start + len(word) <= span["end"] for span in spans):
+            positions.add(index)
+        start += len(word) + 1
+    return positions
+
+
+def test_annotations_are_well_formed_spans_of_the_candidate(examples):
+    for _, row in examples.iterrows():
+        spans = _spans(row)
+        for span in spans:
+            assert 0 <= span["start"] < span["end"] <= len(row["mt"]), (row["mt"], span)
+            assert span["severity"] in SEVERITIES
+            # Spans start and end on word boundaries.
+            assert span["start"] == 0 or row["mt"][span["start"] - 1] == " ", (row["mt"], span)
+            assert span["end"] == len(row["mt"]) or row["mt"][span["end"]] == " ", (row["mt"], span)
+        assert all(a["end"] < b["start"] for a, b in zip(spans, spans[1:])), spans
+
+
+def test_annotations_mark_what_each_corruption_changed(examples):
+    by_kind = {kind: group for kind, group in examples.groupby("corruption")}
+    # Nothing to mark in the reference; an omission has no place in the candidate.
+    for kind in ("reference", "omit_word", "omit_words", "truncate"):
+        assert (by_kind[kind]["annotations"] == "[]").all(), kind
+    # Copies, unrelated sentences and random words are wrong as a whole.
+    for kind in ("copy", "unrelated", "random_words"):
+        for _, row in by_kind[kind].iterrows():
+            assert _spans(row) == [{"start": 0, "end": len(row["mt"]), "severity": "critical"}]
+    # Substituted words and endings: the marked words are exactly the changed ones.
+    for kind, severity in (("wrong_word", "major"), ("wrong_suffix", "minor")):
+        for _, row in by_kind[kind].iterrows():
+            mt_words, ref_words = row["mt"].split(" "), row["ref"].split(" ")
+            changed = {i for i, (m, r) in enumerate(zip(mt_words, ref_words)) if m != r}
+            assert changed and _marked_word_positions(row["mt"], _spans(row)) == changed, row.to_dict()
+            assert {span["severity"] for span in _spans(row)} == {severity}
+    # Insertions: cutting the marked text out gives the reference back.
+    for kind in ("garbage", "repeat"):
+        for _, row in by_kind[kind].iterrows():
+            kept, position = [], 0
+            for span in _spans(row):
+                kept.append(row["mt"][position : span["start"]])
+                position = span["end"]
+            kept.append(row["mt"][position:])
+            assert " ".join("".join(kept).split()) == row["ref"], row.to_dict()
+    # A shuffle marks words that moved, as minor.
+    for _, row in by_kind["shuffle"].iterrows():
+        mt_words, ref_words = row["mt"].split(" "), row["ref"].split(" ")
+        assert sorted(mt_words) == sorted(ref_words)
+        moved = {i for i, (m, r) in enumerate(zip(mt_words, ref_words)) if m != r}
+        assert _marked_word_positions(row["mt"], _spans(row)) == moved
+        assert {span["severity"] for span in _spans(row)} <= {"minor"}
+    # Chained edits mark something unless both only dropped words.
+    combined = by_kind["combined"]
+    assert (combined["annotations"] != "[]").mean() > 0.5
 
 
 def test_label_mixes_chrf_and_word_f1():
@@ -224,6 +287,13 @@ def test_train_standin_rejects_bad_arguments(tmp_path, examples, encoder_dir):
         train_standin("qe", examples, tmp_path / "no-such-encoder", tmp_path / "m")
     with pytest.raises(ValueError, match="score"):
         train_standin("qe", examples.drop(columns=["score"]), encoder_dir, tmp_path / "m")
+    with pytest.raises(ValueError, match="annotations for the word-level tags"):
+        train_standin("unified", examples.drop(columns=["annotations"]), encoder_dir, tmp_path / "m")
+    outside = examples.copy()
+    too_long = [{"start": 0, "end": len(outside.loc[2, "mt"]) + 1, "severity": "major"}]
+    outside.loc[2, "annotations"] = json.dumps(too_long)
+    with pytest.raises(ValueError, match=r"examples row 2: bad span"):
+        train_standin("unified", outside, encoder_dir, tmp_path / "m")
     assert not (tmp_path / "m").exists()
 
 

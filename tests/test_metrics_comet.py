@@ -7,35 +7,20 @@ seconds on one thread.
 
 from __future__ import annotations
 
-import random
 import shutil
 
 import pytest
 import torch
 from scipy.stats import pearsonr
 
-from algharb.demo.comet_encoder import build_encoder
+from conftest import substitution_pairs, tiny_comet_encoder
+
 from algharb.demo.comet_standin import train_standin
 from algharb.demo.graded_examples import make_graded_examples
 from algharb.metrics.comet import CometModelError, CometScorer, hub_offline, resolve_checkpoint
 
 torch.set_num_threads(1)
 
-
-def substitution_pairs(n: int, seed: int = 0) -> list[tuple[str, str]]:
-    """Random word sequences and their word-for-word "translations"."""
-    rng = random.Random(seed)
-
-    def word(letters: str) -> str:
-        return "".join(rng.choice(letters) for _ in range(rng.randint(3, 7)))
-
-    table = {word("abcdefghiklmnop"): word("qrstuvwxyzšđ") for _ in range(150)}
-    words = sorted(table)
-    pairs = []
-    for _ in range(n):
-        sentence = rng.choices(words, k=rng.randint(4, 12))
-        pairs.append((" ".join(sentence), " ".join(table[w] for w in sentence)))
-    return pairs
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +30,7 @@ def examples():
 
 @pytest.fixture(scope="module")
 def encoder_dir(tmp_path_factory):
-    texts = [text for pair in substitution_pairs(300) for text in pair]
-    return build_encoder(
-        texts, tmp_path_factory.mktemp("enc") / "encoder", vocab_size=400, hidden_size=32, num_layers=1, seed=1
-    )
+    return tiny_comet_encoder(substitution_pairs(300), tmp_path_factory.mktemp("enc"), seed=1)
 
 
 def _train(tmp_path_factory, kind, examples, encoder_dir):

@@ -7,9 +7,9 @@ the one way a metric is built; a new metric is one module registering itself
 in :data:`METRICS` (see :mod:`.registry`) and one import line here.
 """
 
-from .registry import METRICS, Metric, MetricInputs, build_metric
+from .registry import METRICS, Metric, MetricInputs, MetricResult, ResamplingStatistic, build_metric
 
 # Each metric module registers itself in METRICS when imported.
 from . import sacre, xcomet  # noqa: E402,F401  isort: skip
 
-__all__ = ["METRICS", "Metric", "MetricInputs", "build_metric"]
+__all__ = ["METRICS", "Metric", "MetricInputs", "MetricResult", "ResamplingStatistic", "build_metric"]

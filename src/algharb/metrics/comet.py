@@ -19,6 +19,12 @@ the directory (it may be read-only or shared by concurrent jobs).
 The loaded ``comet`` model is available as :attr:`CometScorer.model`; its
 ``encoder`` / ``get_sentence_embedding`` and ``estimate`` are what an MBR
 implementation that reuses sentence embeddings needs.
+
+:meth:`CometScorer.score_with_spans` also returns the error spans that a
+``UnifiedMetric`` trained with word-level tags (XCOMET: "xCOMET: Transparent
+Machine Translation Evaluation through Fine-grained Error Detection",
+Guerreiro et al. 2024) predicts beside its scores, from the same forward
+pass; :attr:`CometScorer.produces_error_spans` says whether a model does.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from ..models import model_reference
 
@@ -37,6 +43,9 @@ HPARAMS_FILENAME = "hparams.yaml"
 CHECKPOINT_RELPATH = Path("checkpoints") / "model.ckpt"
 # A model directory holding its encoder here is loaded with the encoder from here.
 ENCODER_DIRNAME = "encoder"
+
+# Keys of one error span, in the order COMET's UnifiedMetric.decode documents them.
+ERROR_SPAN_KEYS = ("text", "start", "end", "severity", "confidence")
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _TRUE_VALUES = {"1", "ON", "YES", "TRUE"}
@@ -96,6 +105,22 @@ class CometScorer:
 
         return not isinstance(self.model, ReferencelessRegression)
 
+    @property
+    def model_class(self) -> str:
+        """The model's COMET class identifier (``regression_metric``, ``unified_metric``, ``xcomet_metric``, ...)."""
+        return str(self.model.hparams.get("class_identifier") or type(self.model).__name__)
+
+    @property
+    def produces_error_spans(self) -> bool:
+        """Whether the model tags error spans: a ``UnifiedMetric`` (XCOMET is one) trained with word-level tags.
+
+        Regression models (COMET-22, CometKiwi) and unified models trained on
+        scores only return none.
+        """
+        from comet.models import UnifiedMetric
+
+        return isinstance(self.model, UnifiedMetric) and bool(getattr(self.model, "word_level", False))
+
     def score(
         self,
         sources: Sequence[str],
@@ -111,22 +136,64 @@ class CometScorer:
         samples = self._samples(sources, hypotheses, references)
         if not samples:
             return []
+        return self._scores(self._predict(samples))
+
+    def score_with_spans(
+        self,
+        sources: Sequence[str],
+        hypotheses: Sequence[str],
+        references: Sequence[str] | None = None,
+    ) -> tuple[list[float], list[list[dict[str, Any]]] | None]:
+        """The segment scores of :meth:`score` and each segment's error spans, from one run of the model.
+
+        The spans are COMET's (``prediction.metadata.error_spans``), one list
+        per segment in input order, each span a dict with ``text``, ``start``
+        and ``end`` (character offsets into the hypothesis, end exclusive),
+        ``severity`` (one of the model's error labels; XCOMET: minor, major,
+        critical) and ``confidence`` (the mean probability of that label over
+        the span's subwords). A segment without errors has an empty list. The
+        spans are ``None`` when the model returns none (see
+        :attr:`produces_error_spans`).
+        """
+        samples = self._samples(sources, hypotheses, references)
+        if not samples:
+            return [], ([] if self.produces_error_spans else None)
+        prediction = self._predict(samples)
+        return self._scores(prediction), self._error_spans(prediction, len(samples))
+
+    def _predict(self, samples: list[dict[str, str]]):
+        """Run COMET's ``predict`` on ``samples`` (its output restores the input order)."""
         import torch
 
         if self.gpus == 0:
             torch.set_num_threads(self.threads)
         with quiet_lightning():
-            prediction = self.model.predict(
+            return self.model.predict(
                 samples,
                 batch_size=self.batch_size,
                 gpus=self.gpus,
                 progress_bar=self.progress,
                 num_workers=0,  # worker processes only cost time at these sizes
             )
+
+    def _scores(self, prediction) -> list[float]:
         scores = [float(s) for s in prediction.scores]
         if self.clip:
             scores = [min(1.0, max(0.0, s)) for s in scores]
         return scores
+
+    def _error_spans(self, prediction, n_segments: int) -> list[list[dict[str, Any]]] | None:
+        """The per-segment error spans of a prediction as plain Python values, or None when the model tags none."""
+        if not self.produces_error_spans:
+            return None
+        metadata = prediction.get("metadata") or {}
+        spans = metadata.get("error_spans")
+        if spans is None or len(spans) != n_segments:
+            raise CometModelError(
+                f"COMET model {self.model_name!r} ({self.model_class}) is trained with word-level tags but "
+                f"returned {'no' if spans is None else len(spans)} error-span lists for {n_segments} segments"
+            )
+        return [[_plain_span(span) for span in segment] for segment in spans]
 
     def _samples(
         self, sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str] | None
@@ -272,6 +339,17 @@ def _load_checkpoint(checkpoint: Path, offline: bool):
         raise CometModelError(
             f"could not load COMET checkpoint {str(checkpoint)!r}: {type(err).__name__}: {err}"
         ) from err
+
+
+def _plain_span(span: Mapping[str, Any]) -> dict[str, Any]:
+    """One COMET error span with plain ``int`` / ``float`` / ``str`` values (tensors and numpy scalars do not serialise)."""
+    return {
+        "text": str(span["text"]),
+        "start": int(span["start"]),
+        "end": int(span["end"]),
+        "severity": str(span["severity"]),
+        "confidence": float(span["confidence"]),
+    }
 
 
 def _checked_texts(name: str, texts: Sequence[str]) -> list[str]:

@@ -1,7 +1,12 @@
 """BLEU and chrF through sacrebleu, with the signature recorded next to every score.
 
 Registered as the evaluation metrics ``chrf`` and ``bleu``; the sentence
-scores serve as MBR utilities (:mod:`algharb.decode.utility`).
+scores serve as MBR utilities (:mod:`algharb.decode.utility`). For
+significance testing the corpus statistic is recomputed on every bootstrap
+resample from per-segment sufficient statistics, as ``sacrebleu
+--paired-bs`` does (Koehn 2004, "Statistical significance tests for machine
+translation evaluation"); this goes through the same two sacrebleu methods
+its own significance module uses, so the numbers agree with it.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from typing import Sequence
 
 from sacrebleu.metrics import BLEU, CHRF
 
-from .registry import METRICS, MetricInputs
+import numpy as np
+
+from .registry import METRICS, Metric, MetricInputs, MetricResult, ResamplingStatistic
 
 # Whitespace tokenisation is meaningless for scripts written without spaces.
 _BLEU_TOKENIZERS = {"zh": "zh", "ja": "char", "ko": "char"}
@@ -35,16 +42,27 @@ def _check_lengths(hypotheses: Sequence[str], references: Sequence[str]) -> None
         raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} references")
 
 
+def _corpus_metric(name: str, lang: str | None):
+    # Corpus BLEU must not use effective order (a sentence-level smoothing); build a plain one for it.
+    return BLEU(tokenize=bleu_tokenizer(lang)) if name == "bleu" else _metric(name, lang)
+
+
 def corpus_score(name: str, hypotheses: Sequence[str], references: Sequence[str],
                  lang: str | None = None) -> dict:
     """Corpus-level score (0–100) with its sacrebleu signature."""
     _check_lengths(hypotheses, references)
-    metric = _metric(name, lang)
-    # Corpus BLEU must not use effective order; build a plain one for it.
-    if name == "bleu":
-        metric = BLEU(tokenize=bleu_tokenizer(lang))
+    metric = _corpus_metric(name, lang)
     result = metric.corpus_score(list(hypotheses), [list(references)])
     return {"metric": name, "score": float(result.score), "signature": str(metric.get_signature())}
+
+
+def corpus_statistic(name: str, hypotheses: Sequence[str], references: Sequence[str],
+                     lang: str | None = None) -> ResamplingStatistic:
+    """Per-segment sufficient statistics of the corpus metric and the score of any sum of them."""
+    _check_lengths(hypotheses, references)
+    metric = _corpus_metric(name, lang)
+    stats = np.asarray(metric._extract_corpus_statistics(list(hypotheses), [list(references)]), dtype=np.float64)
+    return ResamplingStatistic(stats, lambda sums, n: float(metric._compute_score_from_stats(list(sums)).score))
 
 
 def sentence_scores(name: str, hypotheses: Sequence[str], references: Sequence[str],
@@ -55,16 +73,25 @@ def sentence_scores(name: str, hypotheses: Sequence[str], references: Sequence[s
     return [metric.sentence_score(h, [r]).score / 100.0 for h, r in zip(hypotheses, references)]
 
 
-class SacrebleuMetric:
-    """A sacrebleu corpus metric; the target language picks BLEU's tokenizer."""
+class SacrebleuMetric(Metric):
+    """A sacrebleu corpus metric; the target language picks BLEU's tokenizer.
 
-    name: str
+    Segment scores are sentence-level scores (BLEU with effective order), for
+    reading; the corpus score and its resamples use corpus statistics.
+    """
+
+    family = "string"
 
     def __init__(self, inputs: MetricInputs):
         self.tgt_lang = inputs.tgt_lang
 
-    def score(self, sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str]) -> dict:
-        return corpus_score(self.name, hypotheses, references, self.tgt_lang)
+    def score(self, sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str]) -> MetricResult:
+        corpus = corpus_score(self.name, hypotheses, references, self.tgt_lang)
+        segments = [100.0 * s for s in sentence_scores(self.name, hypotheses, references, self.tgt_lang)]
+        return MetricResult(self.name, corpus["score"], corpus["signature"], segments)
+
+    def resampling_statistic(self, hypotheses, references, segments) -> ResamplingStatistic:
+        return corpus_statistic(self.name, hypotheses, references, self.tgt_lang)
 
 
 @METRICS.register("chrf")
