@@ -43,6 +43,7 @@ import json, sys
 from pathlib import Path
 
 from algharb.generation import Sampling, VllmBackend
+from algharb.prompts import PromptFormat
 
 
 def main():
@@ -50,8 +51,9 @@ def main():
     # On the CPU gpu_memory_utilization is the share of RAM taken for the KV cache;
     # float32 because vLLM would downcast to bfloat16 (greedy must match transformers);
     # eager mode skips a minute of torch.compile that this test does not need.
+    prompt = PromptFormat.from_dict(job["prompt"]) if job.get("prompt") else None
     backend = VllmBackend(job["model"], max_model_len=512, gpu_memory_utilization=0.1,
-                          dtype="float32", enforce_eager=True)
+                          dtype="float32", enforce_eager=True, prompt=prompt)
     out = {name: backend.translate(job["sources"], "qaa", "qab", Sampling(**settings), progress=False)
            for name, settings in job["runs"].items()}
     Path(job["out"]).write_text(json.dumps(out))
@@ -86,10 +88,11 @@ def untied_model_dir(tiny_model_dir, tmp_path_factory):
     return out
 
 
-def run_vllm(model_dir: Path, runs: dict, work: Path) -> dict:
+def run_vllm(model_dir: Path, runs: dict, work: Path, prompt: dict | None = None) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     (work / "driver.py").write_text(DRIVER)
-    job = {"model": str(model_dir), "sources": SOURCES, "runs": runs, "out": str(work / "out.json")}
+    job = {"model": str(model_dir), "sources": SOURCES, "runs": runs, "out": str(work / "out.json"),
+           "prompt": prompt}
     (work / "job.json").write_text(json.dumps(job))
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1",
            # One process instead of three: each would import torch and vLLM again (≈10 s apiece).
@@ -136,3 +139,25 @@ def test_greedy_ignores_seed_matches_nucleus_and_transformers(outputs, untied_mo
     reference = TransformersBackend(str(untied_model_dir)).translate(
         SOURCES, "qaa", "qab", Sampling(max_new_tokens=8), progress=False)
     assert greedy == reference
+
+
+# A completion prompt of the Marco-MT-Algharb layout (models.<name>.prompt.format), rendered as is.
+FORMAT_PROMPT = {"format": "Human: Please translate the following text into {target_language}: \n{src}<|im_end|>\n"
+                           "Assistant:"}
+
+
+def test_a_format_prompt_decodes_as_in_the_transformers_backend(untied_model_dir, tmp_path):
+    """Same text, tokenized with the tokenizer's defaults, same stop tokens: greedy output equals transformers'."""
+    from algharb.prompts import PromptFormat
+
+    greedy = {"temperature": 0.0, "max_new_tokens": 8}
+    out = run_vllm(untied_model_dir, {"greedy": greedy}, tmp_path, prompt=FORMAT_PROMPT)["greedy"]
+    assert [len(c) for c in out] == [1, 1, 1]
+    reference = TransformersBackend(str(untied_model_dir), prompt=PromptFormat.from_dict(FORMAT_PROMPT)).translate(
+        SOURCES, "qaa", "qab", Sampling(**greedy), progress=False)
+    # A random model may stop inside a multi-byte character: vLLM's incremental detokenizer holds
+    # those bytes back, transformers decodes them as U+FFFD.
+    assert [[t.rstrip("\ufffd") for t in c] for c in out] == [[t.rstrip("\ufffd") for t in c] for c in reference]
+    chat = TransformersBackend(str(untied_model_dir)).translate(SOURCES, "qaa", "qab", Sampling(**greedy),
+                                                                progress=False)
+    assert out != chat, "the format prompt must reach the model"

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .config.section import Section, option
+from .prompts import PromptFormat
 
 
 @dataclass(frozen=True)
@@ -17,10 +18,15 @@ class ModelSpec(Section):
     hub: str | None = option(None, "Hugging Face hub id (owner/name)")
     backend: str = option("transformers", "generation backend by registry name (generators only)")
     options: dict = option(help="the backend's keyword arguments (e.g. base_url for openai)", factory=dict)
+    prompt: PromptFormat | None = option(None, "generators: how the prompt is built (PromptFormat: format or "
+                                               "chat_template); None: the project's chat prompt")
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None, where: str = "model") -> "ModelSpec":
-        """The entry's values over the defaults; an unknown key raises naming ``where.key``."""
+        """The entry's values over the defaults; an unknown key (or a bad ``prompt``) raises naming ``where.key``."""
+        values = dict(values or {})
+        if values.get("prompt") is not None and not isinstance(values["prompt"], PromptFormat):
+            values["prompt"] = PromptFormat.from_dict(values["prompt"], where=f"{where}.prompt")
         return super().from_dict(values, where)
 
     @property

@@ -12,8 +12,10 @@ used in config (``models.<name>.backend``) and built by :func:`load_backend`:
   client of :mod:`.http_client`, with a concurrency limit, retries and an
   optional on-disk cache of replies that makes a rerun resume.
 
-Every backend builds its prompt through :mod:`algharb.prompts`, so the model
-sees at decoding time exactly the prompt it was trained on, decodes as a
+Every backend builds its prompt through :func:`algharb.prompts.render_prompt`,
+so the model sees at decoding time exactly the prompt it was trained on (or,
+for a base model or released checkpoint, the entry's configured ``prompt``:
+a format string or chat template, :class:`~algharb.prompts.PromptFormat`), decodes as a
 :class:`Sampling` says (:mod:`.sampling`, with the seeds derived from it) and
 cleans each reply with :func:`clean_output`.
 

@@ -11,13 +11,17 @@ A backend is a class registered under its config name (``models.<name>.backend``
 
 with its module imported by ``algharb/generation/__init__.py``. ``model`` is
 the entry's path or hub id, ``threads`` the job's CPU threads, ``options``
-the entry's ``options`` mapping.
+the entry's ``options`` mapping. An entry with a ``prompt`` also passes
+``prompt=`` (a :class:`~algharb.prompts.PromptFormat`); a backend taking one
+renders every prompt with :func:`~algharb.prompts.render_prompt` and that format.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Mapping, Protocol
 
+from ..config.section import ConfigError
 from ..models import ModelSpec
 from ..registry import Registry
 from .sampling import Sampling
@@ -40,4 +44,12 @@ def load_backend(spec: Mapping, threads: int = 1) -> Backend:
     """
     model = ModelSpec.from_dict(spec)
     backend = BACKENDS.get(model.backend, where="backend")
-    return backend(model.reference(), threads=threads, **model.options)
+    options = dict(model.options)
+    if "prompt" in options:
+        raise ConfigError("options.prompt: a model entry's prompt is its own key (prompt:), not a backend option")
+    if model.prompt is not None:
+        # Passed only when configured: a backend written before prompts were configurable keeps working.
+        if "prompt" not in inspect.signature(backend).parameters:
+            raise ConfigError(f"prompt: the {model.backend!r} backend takes no configurable prompt")
+        options["prompt"] = model.prompt
+    return backend(model.reference(), threads=threads, **options)

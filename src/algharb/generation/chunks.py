@@ -31,14 +31,18 @@ def model_identity(spec: Mapping) -> dict:
     """What decides a model entry's outputs: the entry, and for a local path its files' sizes and mtimes.
 
     The entry as written, defaults not filled in: chunks already on disk were
-    fingerprinted that way. A model retrained in place
+    fingerprinted that way. A configured ``prompt`` enters parsed (with a
+    template file's content hash), so an edited prompt regenerates the chunks
+    it made. A model retrained in place
     (``results/models/dynamic``) keeps its path but must not reuse the old
     model's chunks. Hashing the weights would take minutes for a large model;
     rewriting a file changes its mtime.
     """
     model = ModelSpec.from_dict(spec)
-    identity = {key: value for key, value in spec.items() if key != "options"}
+    identity = {key: value for key, value in spec.items() if key not in ("options", "prompt")}
     identity["options"] = {k: v for k, v in model.options.items() if k not in TRANSPORT_OPTIONS}
+    if model.prompt is not None:
+        identity["prompt"] = model.prompt.identity()
     if model.path is not None:
         identity["files"] = file_stamps(Path(model.path))
     return identity

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..prompts import render_prompt
+from ..prompts import DEFAULT_PROMPT, PromptFormat, render_prompt
 from .backends import BACKENDS
 from .output import clean_output
 from .sampling import Sampling, batch_seed
@@ -20,14 +20,17 @@ class TransformersBackend:
     """Batched ``model.generate`` with left padding; CPU or a single GPU.
 
     Every backend returns, per source, ``n`` cleaned one-line translations.
+    ``prompt`` (the entry's) says how prompts are rendered and tokenized.
     """
 
-    def __init__(self, model: str, device: str = "auto", threads: int = 1, dtype: str = "auto"):
+    def __init__(self, model: str, device: str = "auto", threads: int = 1, dtype: str = "auto",
+                 prompt: PromptFormat | None = None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         torch.set_num_threads(threads)
         self.model_path = model
+        self.prompt = prompt or DEFAULT_PROMPT
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         torch_dtype = torch.bfloat16 if (dtype == "auto" and self.device == "cuda") else torch.float32
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_path, padding_side="left")
@@ -35,14 +38,15 @@ class TransformersBackend:
         self.model.to(self.device).eval()
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.eos_ids = stop_token_ids(self.tokenizer, self.model.generation_config)
+        self.eos_ids = sorted({*stop_token_ids(self.tokenizer, self.model.generation_config),
+                               *self.prompt.stop_token_ids(self.tokenizer)})
 
     def translate(self, sources, src_lang, tgt_lang, sampling: Sampling, progress=True):
         """Return ``len(sources)`` lists of ``sampling.n`` translations each."""
         import torch
         from tqdm.auto import tqdm
 
-        prompts = [render_prompt(self.tokenizer, s, src_lang, tgt_lang) for s in sources]
+        prompts = [render_prompt(self.tokenizer, s, src_lang, tgt_lang, self.prompt) for s in sources]
         # Sorting by length keeps padding (wasted compute) small inside a batch.
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         outputs: list[list[str] | None] = [None] * len(prompts)
@@ -58,7 +62,8 @@ class TransformersBackend:
     def _generate(self, prompts, sampling: Sampling) -> list[str]:
         import torch
 
-        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = self.tokenizer(prompts, return_tensors="pt", padding=True,
+                             add_special_tokens=self.prompt.add_special_tokens)
         # Only what a causal LM takes: some tokenizers also return token_type_ids.
         enc = {k: enc[k].to(self.device) for k in ("input_ids", "attention_mask")}
         kwargs = dict(
