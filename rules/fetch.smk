@@ -46,3 +46,17 @@ rule fetch_rl_sources:
     threads: 1
     script:
         "../scripts/fetch_rl_sources.py"
+
+
+rule fetch_release:
+    output:
+        "results/raw/releases/{release}.jsonl",
+    log:
+        "logs/fetch/release_{release}.log",
+    params:
+        url=lambda wc: FETCH["releases"][wc.release],
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/fetch_wmt_release.py"

@@ -434,7 +434,7 @@ def test_unknown_key_names_it_and_the_known_keys():
         ({"path": "a.txt"}, r"cannot infer the format"),
         ({"tsv": "a.tsv", "xml": "b.xml"}, r"keys of several formats \(tsv, xml\)"),
         ({"src": "a.sgm", "tgt": "b.txt"}, r"one of 'src'/'tgt' is a \.sgm file"),
-        ({"jsonl": "a.jsonl", "translator": "A"}, r"unknown key 'translator' \(known: jsonl, doc_prefix, reference, format\)"),
+        ({"jsonl": "a.jsonl", "translator": "A"}, r"unknown key 'translator' \(known: jsonl, doc_prefix, reference, segment, format\)"),
         (["a.en", "a.de"], r"expected a mapping"),
     ],
 )
@@ -455,7 +455,7 @@ def test_normalize_spec_fills_defaults():
     assert normalize_spec({"tsv": "c.tsv"}) == {"format": "tsv", "tsv": "c.tsv", "src_col": 0, "tgt_col": 1}
     assert normalize_spec({"xml": "t.xml"}) == {"format": "xml", "xml": "t.xml", "translator": None, "reference": True}
     assert normalize_spec({"jsonl": "r.jsonl", "format": "auto"}) == {
-        "format": "wmt-jsonl", "jsonl": "r.jsonl", "doc_prefix": "", "reference": None}
+        "format": "wmt-jsonl", "jsonl": "r.jsonl", "doc_prefix": "", "reference": None, "segment": "document"}
 
 
 # --------------------------------------------------------------------------

@@ -12,8 +12,13 @@ format         keys (optional ones with their default)               ``RawPair.l
 ``tsv``        ``tsv``; ``src_col: 0``, ``tgt_col: 1``               the line number
 ``sgm``        ``src``, ``tgt``: WMT SGML (``*.sgm``) files          the 1-based segment index
 ``xml``        ``xml``; ``translator: null``, ``reference: true``    the 1-based segment index
-``wmt-jsonl``  ``jsonl``; ``doc_prefix: ""``, ``reference: null``    the line number
+``wmt-jsonl``  ``jsonl``; ``doc_prefix: ""``, ``reference: null``,   the line number, or the
+               ``segment: document``                                 segment number (paragraphs)
 =============  ====================================================  ==========================
+
+``wmt-jsonl`` with ``segment: paragraph`` cuts each document into its
+paragraphs, one pair each (test sets; :mod:`algharb.data.wmt`, which also
+writes the segment map that rebuilds WMT submission files).
 
 Every reader streams (:func:`iter_raw_pairs`) so that a corpus of a hundred
 million pairs can be sharded without holding it in memory; :func:`read_corpus`
@@ -620,9 +625,17 @@ def _ids(ids: list) -> str:
 # wmt-jsonl: the WMT24/25 general-MT release, one JSON document per line.
 
 
-def iter_wmt_jsonl_pairs(path: str | os.PathLike, doc_prefix: str = "",
-                         reference: str | None = None) -> Iterator[RawPair]:
-    """Stream a WMT JSONL file (see :func:`iter_wmt_jsonl`); ``line`` is the document's line number."""
+def iter_wmt_jsonl_pairs(path: str | os.PathLike, doc_prefix: str = "", reference: str | None = None,
+                         segment: str = "document") -> Iterator[RawPair]:
+    """Stream a WMT JSONL file (see :func:`iter_wmt_jsonl`); ``line`` is the document's line number.
+
+    ``segment="paragraph"``: one pair per paragraph instead, numbered from 1
+    (see :func:`algharb.data.wmt.iter_paragraph_pairs`).
+    """
+    if segment == "paragraph":
+        from .wmt import iter_paragraph_pairs  # imported here: algharb.data.wmt builds on this module
+
+        return _require_some_valid(iter_paragraph_pairs(path, doc_prefix, reference), str(path), "segments")
     return _require_some_valid(iter_wmt_jsonl(_raw_lines(path), doc_prefix, reference, origin=str(path)),
                                str(path), "documents")
 
@@ -639,22 +652,28 @@ def iter_wmt_jsonl(lines: Iterable[str | bytes], doc_prefix: str = "", reference
     or (undecoded) ``bytes``; a line that is not JSON or lacks ``src_text``
     is an error naming ``origin`` and the line.
     """
-    nonblank = kept = 0
-    for line_no, line in enumerate(lines, 1):
-        text = _jsonl_line_text(line, line_no)
-        if not text.strip():
-            continue
-        nonblank += 1
-        record = _jsonl_record(text, origin, line_no)
+    kept = 0
+    for line_no, record in iter_jsonl_records(lines, origin):
         if not str(record.get("doc_id", "")).startswith(doc_prefix):
             continue
         kept += 1
         src = _one_line(record["src_text"], origin, line_no, "src_text")
         yield RawPair(line_no, src, _jsonl_reference(record, reference, origin, line_no))
-    if not nonblank:
-        raise ValueError(f"{origin}: file is empty (no JSON lines)")
     if not kept:
         raise ValueError(f"{origin}: no document with doc_id prefix '{doc_prefix}'")
+
+
+def iter_jsonl_records(lines: Iterable[str | bytes], origin: str) -> Iterator[tuple[int, dict]]:
+    """``(line number, record)`` of every non-blank line of a WMT JSONL file; an empty file is an error."""
+    nonblank = 0
+    for line_no, line in enumerate(lines, 1):
+        text = _jsonl_line_text(line, line_no)
+        if not text.strip():
+            continue
+        nonblank += 1
+        yield line_no, _jsonl_record(text, origin, line_no)
+    if not nonblank:
+        raise ValueError(f"{origin}: file is empty (no JSON lines)")
 
 
 def _jsonl_line_text(line: str | bytes, line_no: int) -> str:
@@ -737,8 +756,10 @@ FORMATS.register("wmt-jsonl")(CorpusFormat(
         # false is accepted too, so that ``reference: false`` means "blind" in every format
         "reference": _Option(None, lambda v: v is None or v is False or isinstance(v, str),
                              "a tgt_text key, or null for a blind test set"),
+        # document: one pair per JSON line (training corpora); paragraph: per paragraph (test sets).
+        "segment": _Option("document", lambda v: v in ("document", "paragraph"), "document or paragraph"),
     },
-    lambda spec: iter_wmt_jsonl_pairs(spec["jsonl"], spec["doc_prefix"], spec["reference"]),
+    lambda spec: iter_wmt_jsonl_pairs(spec["jsonl"], spec["doc_prefix"], spec["reference"], spec["segment"]),
 ))
 
 
