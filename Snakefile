@@ -25,6 +25,7 @@ include: "rules/distill.smk"
 include: "rules/sft.smk"
 include: "rules/preference.smk"
 include: "rules/decode.smk"
+include: "rules/wmt.smk"
 include: "rules/evaluate.smk"
 
 

@@ -1,11 +1,12 @@
 # Decoding (Marco-MT-Algharb, WMT25, §2.4): greedy output of the SFT and RL models for the
-# baseline rows, and hybrid MBR + word-alignment selection over N samples.
+# baseline rows, and hybrid MBR + word-alignment selection over N samples. Configured models
+# (evaluate.models) get the same decodings as their own rows, without any training stage.
 
 
 rule translate_baseline:
     input:
         unpack(test_files),
-        model=lambda wc: trained_model(SYSTEM_MODEL[wc.system]),
+        model=row_model_input,
     output:
         "results/hyp/{system}/{pair}.txt",
     log:
@@ -13,12 +14,12 @@ rule translate_baseline:
     benchmark:
         "results/benchmarks/decode/{system}/{pair}.tsv"
     wildcard_constraints:
-        system="|".join(SYSTEM_MODEL),
+        system="|".join(re.escape(s) for s in GREEDY_SYSTEMS),
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
-        model=lambda wc: policy_spec(SYSTEM_MODEL[wc.system]),
-        sampling=as_json(CFG.decode.baseline_sampling),
+        model=lambda wc: row_generator(wc.system),
+        sampling=greedy_sampling,
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
@@ -29,22 +30,24 @@ rule translate_baseline:
 rule candidates:
     input:
         unpack(test_files),
-        model=trained_model("dynamic"),
+        model=row_model_input,
     output:
-        "results/decode/{pair}/candidates.jsonl",
+        f"{decode_dir()}/candidates.jsonl",
     log:
-        "logs/decode/candidates_{pair}.log",
+        "logs/decode/{system}/candidates_{pair}.log",
     benchmark:
-        "results/benchmarks/decode/candidates_{pair}.tsv"
+        "results/benchmarks/decode/{system}/candidates_{pair}.tsv"
+    wildcard_constraints:
+        system="|".join(re.escape(s) for s in HYBRID_SYSTEMS),
     params:
         src_lang=src_lang,
         tgt_lang=tgt_lang,
-        model=policy_spec("dynamic"),
-        n=CFG.decode.candidates.n,
-        sampling=as_json(CFG.decode.candidates.sampling),
+        model=lambda wc: row_generator(wc.system),
+        n=lambda wc: row_candidates(wc.system).n,
+        sampling=lambda wc: as_json(row_candidates(wc.system).sampling),
         seed=CFG.seed,
-        chunk_dir=chunk_cache("candidates"),
-        chunk_size=CFG.decode.candidates.chunk_size,
+        chunk_dir="results/cache/candidates/{system}/{pair}",
+        chunk_size=lambda wc: row_candidates(wc.system).chunk_size,
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
@@ -54,7 +57,7 @@ rule candidates:
 
 rule hybrid_scores:
     input:
-        candidates="results/decode/{pair}/candidates.jsonl",
+        candidates=f"{decode_dir()}/candidates.jsonl",
         utility=model_path("utility"),
         reference="results/data/{pair}/clean.jsonl",
         aligner=(
@@ -63,11 +66,13 @@ rule hybrid_scores:
             else []
         ),
     output:
-        "results/decode/{pair}/scores.jsonl",
+        f"{decode_dir()}/scores.jsonl",
     log:
-        "logs/decode/scores_{pair}.log",
+        "logs/decode/{system}/scores_{pair}.log",
     benchmark:
-        "results/benchmarks/decode/scores_{pair}.tsv"
+        "results/benchmarks/decode/{system}/scores_{pair}.tsv"
+    wildcard_constraints:
+        system="|".join(re.escape(s) for s in HYBRID_SYSTEMS),
     params:
         tgt_lang=tgt_lang,
         utility_model=model_spec("utility"),
@@ -83,12 +88,14 @@ rule hybrid_scores:
 
 rule hybrid_select:
     input:
-        "results/decode/{pair}/scores.jsonl",
+        f"{decode_dir()}/scores.jsonl",
     output:
-        hyp="results/hyp/hybrid_decode/{pair}.txt",
-        selections="results/decode/{pair}/selected.jsonl",
+        hyp="results/hyp/{system}/{pair}.txt",
+        selections=f"{decode_dir()}/selected.jsonl",
     log:
-        "logs/decode/select_{pair}.log",
+        "logs/decode/{system}/select_{pair}.log",
+    wildcard_constraints:
+        system="|".join(re.escape(s) for s in HYBRID_SYSTEMS),
     params:
         lam=CFG.decode.lambda_,
         mbr=as_json(CFG.decode.mbr.selection()),
@@ -101,7 +108,7 @@ rule hybrid_select:
 
 rule lambda_sweep:
     input:
-        scores=expand("results/decode/{pair}/scores.jsonl", pair=PAIRS),
+        scores=[f"{decode_dir('hybrid_decode', pair)}/scores.jsonl" for pair in PAIRS],
         references=[pair_files("test", p)["tgt"] for p in PAIRS],
     output:
         tsv=report(

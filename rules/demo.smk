@@ -120,7 +120,7 @@ rule demo_comet_encoder:
 
 
 # Which COMET architecture stands in for which real model.
-DEMO_COMET_KIND = {"cometkiwi": "qe", "comet22": "ref", "xcomet": "ref"}
+DEMO_COMET_KIND = {"cometkiwi": "qe", "comet22": "ref", "xcomet": "unified"}
 
 
 rule demo_comet:

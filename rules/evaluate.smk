@@ -1,5 +1,6 @@
-# Evaluation (Marco-MT-Algharb, WMT25, §3): every system on every test set, then the ablation
-# table (Table 2 of the paper) and the plots of the report.
+# Evaluation (Marco-MT-Algharb, WMT25, §3): every system on every test set (corpus scores,
+# segment scores, error spans), paired bootstrap significance over all systems, then the
+# ablation table (Table 2 of the paper) with significance marks and the plots of the report.
 
 
 rule evaluate:
@@ -8,7 +9,9 @@ rule evaluate:
         hyp=hypothesis,
         model=model_path("evaluation"),
     output:
-        "results/eval/{system}/{pair}.json",
+        scores="results/eval/{system}/{pair}.json",
+        segments="results/eval/{system}/{pair}.segments.tsv",
+        spans="results/eval/{system}/{pair}.spans.json",
     log:
         "logs/eval/{system}/{pair}.log",
     benchmark:
@@ -25,9 +28,46 @@ rule evaluate:
         "../scripts/evaluate.py"
 
 
+rule significance:
+    input:
+        segments=[segment_file(system, pair) for system, pair in EVAL_CELLS],
+        sources=[pair_files("test", pair)["src"] for pair in PAIRS],
+    output:
+        tsv=report(
+            "results/tables/significance.tsv",
+            caption="../report/significance.rst",
+            category="Results",
+        ),
+        families_tsv="results/tables/metric_families.tsv",
+        families_md=report(
+            "results/tables/metric_families.md",
+            caption="../report/metric_families.rst",
+            category="Results",
+        ),
+    log:
+        "logs/eval/significance.log",
+    benchmark:
+        "results/benchmarks/eval/significance.tsv"
+    params:
+        cells=as_json(EVAL_CELLS),
+        metrics=CFG.evaluate.metrics,
+        systems=ALL_SYSTEMS,
+        pairs=PAIRS,
+        tgt_langs=[split_pair(pair)[1] for pair in PAIRS],
+        settings=as_json(CFG.evaluate.significance.to_dict()),
+        seed=CFG.seed,
+        model=model_spec("evaluation"),
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/significance.py"
+
+
 rule ablation_table:
     input:
-        eval_files(),
+        scores=eval_files(),
+        significance="results/tables/significance.tsv",
     output:
         tsv=report(
             "results/tables/ablation.tsv",
@@ -53,6 +93,7 @@ rule ablation_table:
         metrics=CFG.evaluate.metrics,
         systems=ALL_SYSTEMS,
         pairs=PAIRS,
+        settings=as_json(CFG.evaluate.significance.to_dict()),
     conda:
         "../envs/algharb.yaml"
     threads: 1
@@ -62,7 +103,7 @@ rule ablation_table:
 
 rule ablation_plot:
     input:
-        "results/tables/all_metrics.tsv",
+        "results/tables/significance.tsv",
     output:
         report(
             "results/plots/ablation.png",
@@ -73,11 +114,35 @@ rule ablation_plot:
         "logs/eval/ablation_plot.log",
     params:
         metrics=CFG.evaluate.metrics,
+        confidence=CFG.evaluate.significance.confidence,
     conda:
         "../envs/algharb.yaml"
     threads: 1
     script:
         "../scripts/ablation_plot.py"
+
+
+rule error_spans:
+    input:
+        [f"results/eval/{system}/{pair}.spans.json" for system, pair in EVAL_CELLS],
+    output:
+        tsv="results/tables/error_spans.tsv",
+        md=report(
+            "results/tables/error_spans.md",
+            caption="../report/error_spans.rst",
+            category="Results",
+        ),
+    log:
+        "logs/eval/error_spans.log",
+    params:
+        cells=as_json(EVAL_CELLS),
+        systems=ALL_SYSTEMS,
+        pairs=PAIRS,
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/error_spans.py"
 
 
 rule training_plot:

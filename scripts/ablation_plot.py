@@ -1,10 +1,10 @@
-"""Bar charts of every metric per system."""
+"""Every metric per system and direction, with bootstrap confidence intervals."""
 
 import pandas as pd
 
-from algharb.report.plots import metric_bars
+from algharb.report.plots import interval_bars
 from algharb.jobs import job_context
 
 with job_context(snakemake):
-    scores = pd.read_csv(snakemake.input[0], sep="\t")
-    metric_bars(scores, snakemake.params.metrics, snakemake.output[0])
+    significance = pd.read_csv(snakemake.input[0], sep="\t")
+    interval_bars(significance, snakemake.params.metrics, snakemake.params.confidence, snakemake.output[0])

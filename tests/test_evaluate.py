@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from algharb.io import read_json, write_lines
-from algharb.metrics import METRICS, MetricInputs, build_metric
+from algharb.metrics import METRICS, Metric, MetricInputs, MetricResult, build_metric
 from algharb.metrics.sacre import corpus_score, sentence_scores
 from algharb.steps.evaluate import ablation_table, collect_scores, evaluate_file
 from algharb.report.tables import write_table
@@ -48,16 +48,19 @@ def test_hypothesis_count_must_match(tmp_path):
 
 
 @METRICS.register("toy_length_ratio")
-class ToyLengthRatio:
+class ToyLengthRatio(Metric):
     """A metric added as the README shows: one class, one registry entry."""
+
+    family = "string"
 
     def __init__(self, inputs: MetricInputs):
         self.inputs = inputs
 
-    def score(self, sources, hypotheses, references) -> dict:
+    def score(self, sources, hypotheses, references) -> MetricResult:
         ratio = sum(map(len, hypotheses)) / sum(map(len, references))
-        return {"metric": "toy_length_ratio", "score": 100.0 * ratio,
-                "signature": f"toy:{self.inputs.tgt_lang}:{self.inputs.batch_size}"}
+        segments = [100.0 * len(h) / len(r) for h, r in zip(hypotheses, references)]
+        return MetricResult("toy_length_ratio", 100.0 * ratio, f"toy:{self.inputs.tgt_lang}:{self.inputs.batch_size}",
+                            segments)
 
 
 def test_a_registered_metric_runs_through_the_evaluate_step(tmp_path):
@@ -78,7 +81,7 @@ def test_a_registered_metric_runs_through_the_evaluate_step(tmp_path):
 def test_metric_names_come_from_the_registry():
     assert {"chrf", "bleu", "xcomet"} <= set(METRICS.names())
     inputs = MetricInputs(tgt_lang="zh", model=None, batch_size=8, threads=1)
-    assert build_metric("bleu", inputs).score([], ["我爱你"], ["我爱你"]) == corpus_score("bleu", ["我爱你"], ["我爱你"], "zh")
+    assert build_metric("bleu", inputs).score([], ["我爱你"], ["我爱你"]).summary() == corpus_score("bleu", ["我爱你"], ["我爱你"], "zh")
     with pytest.raises(ValueError, match=r"evaluate\.metrics: unknown evaluation metric 'meteor'.*xcomet"):
         build_metric("meteor", inputs)
     with pytest.raises(ValueError, match="metric 'xcomet' needs models.evaluation"):

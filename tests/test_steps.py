@@ -10,7 +10,7 @@ from algharb.io import read_jsonl, read_lines, write_jsonl, write_lines
 from algharb.steps.distill import distillable
 from algharb.steps.fetch import read_wmt_jsonl
 from algharb.steps.rl import sample_rl_sources
-from algharb.report.plots import funnel_bars, metric_bars
+from algharb.report.plots import funnel_bars, interval_bars
 
 
 def test_rl_sources_are_seeded_distinct_and_exclude_the_test_set(tmp_path):
@@ -49,9 +49,10 @@ def test_plots_render(tmp_path):
     funnel = pd.DataFrame({"stage": ["pairs_in", "removed:qe", "removed:copy", "pairs_out"],
                            "pairs": [100, 10, 5, 85]})
     funnel_bars({"en-qaa": funnel, "en-qab": funnel}, tmp_path / "f.png")
-    scores = pd.DataFrame({"system": ["a", "b"], "pair": ["en-qaa"] * 2, "metric": ["chrf"] * 2,
-                           "score": [50.0, 60.0], "signature": ["s"] * 2})
-    metric_bars(scores, ["chrf"], tmp_path / "m.png")
+    significance = pd.DataFrame({"system": ["a", "b", "a", "b"], "pair": ["en-qaa", "en-qaa", "AVG", "AVG"],
+                                 "metric": ["chrf"] * 4, "score": [50.0, 60.0, 50.0, 60.0],
+                                 "ci_low": [48.0, 57.0, 48.0, 57.0], "ci_high": [52.0, 62.0, 52.0, 62.0]})
+    interval_bars(significance, ["chrf"], 0.95, tmp_path / "m.png")
     assert (tmp_path / "f.png").stat().st_size > 1000 and (tmp_path / "m.png").stat().st_size > 1000
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from algharb.config.section import Section, option
+from algharb.config.section import ConfigError, Section, option
 from algharb.data.config import CleanConfig
 from algharb.decode.config import AlignConfig, CandidatesConfig, MBRConfig
 from algharb.generation.sampling import ChunkedGeneration
@@ -76,11 +76,89 @@ class DecodeConfig(Section):
 
 
 @dataclass(frozen=True)
+class SignificanceConfig(Section):
+    """Paired bootstrap resampling (Koehn 2004), seeded from the run's ``seed``."""
+
+    resamples: int = option(1000, "bootstrap resamples per direction")
+    confidence: float = option(0.95, "confidence level of every interval")
+    alpha: float = option(0.05, "significance level of the ablation table's marks")
+    baseline: str = option("two_step_rl", "row every other row is also compared with (and the metric-family gains)")
+
+    def __post_init__(self):
+        for name in ("confidence", "alpha"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ConfigError(f"evaluate.significance.{name} must be in (0, 1), got {getattr(self, name)}")
+
+
+# The decodings a configured model row can get, and the suffix of each row's name.
+MODEL_ROW_DECODINGS = {"greedy": "", "hybrid": "_hybrid"}
+
+
+@dataclass(frozen=True)
+class ModelRowConfig(Section):
+    """A configured model (base model, released checkpoint) decoded and evaluated as its own rows.
+
+    No training stage runs for it: the model is decoded greedily (row
+    ``<name>``) and/or with hybrid MBR + alignment selection (row
+    ``<name>_hybrid``) on every test set and scored like the other rows.
+    """
+
+    model: dict = option(help="the model entry: {path} or {hub}, backend, options, prompt", factory=dict)
+    decode: list = option(help="'greedy' (row <name>) and/or 'hybrid' (row <name>_hybrid)",
+                          factory=lambda: ["greedy"])
+    sampling: dict | None = option(None, "sampling of the greedy row (None: decode.baseline_sampling)")
+    candidates: CandidatesConfig | None = option(None, "hybrid row: its N candidates (None: decode.candidates)")
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Any], where: str) -> "ModelRowConfig":
+        row = cls.from_dict(values, where)
+        unknown = [d for d in row.decode if d not in MODEL_ROW_DECODINGS]
+        if unknown or not row.decode:
+            raise ConfigError(f"{where}.decode must list some of {list(MODEL_ROW_DECODINGS)}, got {row.decode}")
+        if not row.model:
+            raise ConfigError(f"{where}.model: a model entry ({{path}} or {{hub}}) is required")
+        from algharb.models import ModelSpec  # models imports the config layer: import here
+
+        ModelSpec.from_dict(row.model, where=f"{where}.model")  # its prompt is checked before any job
+        if row.candidates is not None and not isinstance(row.candidates, CandidatesConfig):
+            row = row.replace(candidates=CandidatesConfig.from_dict(row.candidates, f"{where}.candidates"))
+        return row
+
+    def rows(self, name: str) -> dict[str, str]:
+        """Row name → decoding ("greedy" or "hybrid")."""
+        return {name + MODEL_ROW_DECODINGS[d]: d for d in self.decode}
+
+
+@dataclass(frozen=True)
 class EvaluateConfig(Section):
     primary: str = option("xcomet", "metric of the ablation table (one of `metrics`)")
     metrics: list = option(help="evaluation metrics by registry name", factory=lambda: ["xcomet", "chrf", "bleu"])
     comet_batch_size: int = option(64, "segments per COMET batch")
     external: dict = option(help="system name → {pair → hypothesis file}: extra ablation rows", factory=dict)
+    significance: SignificanceConfig = option(help="confidence intervals and paired significance tests",
+                                              factory=SignificanceConfig)
+    models: dict = option(help="row name → a model decoded and evaluated as its own rows (ModelRowConfig)",
+                          factory=dict)
+    wmt_systems: list | dict = option(
+        help="official systems of the WMT release the test sets come from, as extra rows: names (every WMT "
+             "test set) or name → directions", factory=list)
+
+    def wmt_system_pairs(self, wmt_pairs: list[str]) -> dict[str, list[str]]:
+        """Official WMT system → the directions it is a row for (only test sets read from a WMT release)."""
+        if isinstance(self.wmt_systems, Mapping):
+            chosen = {name: list(pairs) for name, pairs in self.wmt_systems.items()}
+        else:
+            chosen = {name: list(wmt_pairs) for name in self.wmt_systems}
+        for name, pairs in chosen.items():
+            outside = [p for p in pairs if p not in wmt_pairs]
+            if outside:
+                raise ConfigError(f"evaluate.wmt_systems.{name}: {outside} have no test set read from a WMT "
+                                  f"JSONL release (those that do: {wmt_pairs or 'none'})")
+        return chosen
+
+    def model_rows(self) -> dict[str, ModelRowConfig]:
+        return {name: ModelRowConfig.parse(values, where=f"evaluate.models.{name}")
+                for name, values in self.models.items()}
 
 
 @dataclass(frozen=True)
@@ -118,7 +196,7 @@ class DemoLidConfig(Section):
 class DemoCometConfig(Section):
     n_examples: int = option(20_000, "graded corruptions the stand-ins train on")
     max_epochs: int = option(100, "epoch cap")
-    max_steps: int | None = option(None, "step budget; None: per kind (qe 1200, ref 800)")
+    max_steps: int | None = option(None, "step budget; None: per kind (qe 1200, ref 800, unified 300)")
 
 
 @dataclass(frozen=True)

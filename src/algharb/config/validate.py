@@ -114,6 +114,8 @@ def _registry_problems(config: dict) -> list[str]:
               (BACKENDS, "decode.backend", decode.get("backend")),
               (PREFERENCE_LOSSES, "rl.dynamic.preference_loss", config["rl"]["dynamic"].get("preference_loss"))]
     named += [(BACKENDS, f"models.{name}.backend", model.get("backend")) for name, model in config["models"].items()]
+    named += [(BACKENDS, f"evaluate.models.{name}.model.backend", row["model"].get("backend"))
+              for name, row in config["evaluate"].get("models", {}).items()]
     problems = []
     for registry, where, name in named:
         if name is None:
@@ -171,6 +173,9 @@ def declared_paths(config: dict) -> list[tuple[str, str]]:
         found.append((f"data.rl_sources.{lang}", path))
     for system, files in config["evaluate"].get("external", {}).items():
         found += [(f"evaluate.external.{system}.{pair}", path) for pair, path in files.items()]
+    for name, row in config["evaluate"].get("models", {}).items():
+        if "path" in row["model"]:
+            found.append((f"evaluate.models.{name}.model.path", row["model"]["path"]))
     return found
 
 

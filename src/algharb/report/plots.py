@@ -17,19 +17,35 @@ def _save(fig, path) -> None:
     plt.close(fig)
 
 
-def metric_bars(scores: pd.DataFrame, metrics: list[str], path) -> None:
-    """One panel per metric: each system's score averaged over directions."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.5), squeeze=False)
+def interval_bars(significance: pd.DataFrame, metrics: list[str], confidence: float, path) -> None:
+    """One panel per metric: each system's score per direction and on average, with its confidence interval.
+
+    ``significance`` is the long table of :func:`algharb.steps.evaluate.significance_tables`.
+    """
+    columns = list(dict.fromkeys(significance["pair"]))
+    systems = list(dict.fromkeys(significance["system"]))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(1.2 + 1.1 * len(columns) * len(metrics) * max(1, len(systems)) / 3,
+                                                        3.8), squeeze=False)
+    colors = plt.get_cmap("tab10").colors
+    width = 0.8 / max(1, len(systems))
     for ax, metric in zip(axes[0], metrics):
-        means = scores[scores["metric"] == metric].groupby("system", sort=False)["score"].mean()
-        ax.bar(range(len(means)), means.values, color="#4C72B0")
-        ax.set_xticks(range(len(means)), means.index, rotation=30, ha="right")
+        chosen = significance[significance["metric"] == metric].set_index(["system", "pair"])
+        for k, system in enumerate(systems):
+            xs, ys, errors = [], [], [[], []]
+            for i, column in enumerate(columns):
+                if (system, column) not in chosen.index:
+                    continue
+                row = chosen.loc[(system, column)]
+                xs.append(i - 0.4 + width * (k + 0.5))
+                ys.append(row["score"])
+                errors[0].append(row["score"] - row["ci_low"])
+                errors[1].append(row["ci_high"] - row["score"])
+            ax.errorbar(xs, ys, yerr=errors, fmt="o", color=colors[k % 10], capsize=3, label=system, markersize=4)
+        ax.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
         ax.set_title(metric)
-        low = means.min()
-        ax.set_ylim(max(0, low - (means.max() - low) * 2 - 1), means.max() + 1)
-        for i, v in enumerate(means.values):
-            ax.text(i, v, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
-    fig.suptitle("Ablation: average over directions", y=1.03)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    fig.suptitle(f"Scores with {confidence:.0%} bootstrap confidence intervals, per direction and averaged", y=1.03)
     _save(fig, path)
 
 

@@ -7,13 +7,33 @@ import pandas as pd
 from ..io import atomic_write
 
 
-def write_table(table: pd.DataFrame, tsv_path=None, md_path=None, tex_path=None, caption: str = "") -> None:
+def write_table(table: pd.DataFrame, tsv_path=None, md_path=None, tex_path=None, caption: str = "",
+                note: str = "") -> None:
+    """``note`` (e.g. the legend of significance marks) follows the Markdown table as a paragraph."""
     if tsv_path:
         with atomic_write(tsv_path) as handle:
             table.to_csv(handle, sep="\t", float_format="%.2f")
     if md_path:
         with atomic_write(md_path) as handle:
-            handle.write(table.to_markdown(floatfmt=".2f") + "\n")
+            handle.write(table.to_markdown(floatfmt=".2f") + "\n" + (f"\n{note}\n" if note else ""))
     if tex_path:
         with atomic_write(tex_path) as handle:
-            handle.write(table.to_latex(float_format="%.2f", caption=caption or None, escape=True))
+            latex = table.to_latex(float_format="%.2f", caption=_latex_text(caption) or None, escape=True)
+            handle.write(_latex_marks(latex))
+
+
+# Significance marks are text in the cells; LaTeX needs them as math symbols.
+_LATEX_MARKS = {"†": r"$^{\dagger}$", "‡": r"$^{\ddagger}$", "§": r"$^{\S}$"}
+
+
+def _latex_text(text: str) -> str:
+    """Plain text (a caption) with LaTeX's special characters escaped."""
+    for char in "\\&%$#_{}":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _latex_marks(latex: str) -> str:
+    for mark, command in _LATEX_MARKS.items():
+        latex = latex.replace(mark, command)
+    return latex
