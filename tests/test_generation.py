@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from algharb.config.section import ConfigError
-from algharb.generation import (BACKENDS, OpenAIBackend, Sampling, TransformersBackend, VllmBackend, load_backend,
+from algharb.generation import (BACKENDS, FusionBackend, OpenAIBackend, Sampling, TransformersBackend, VllmBackend, load_backend,
                                 request_seed, stop_token_ids)
 from algharb.models import ModelSpec
 from algharb.prompts import render_prompt
@@ -63,8 +63,8 @@ def test_missing_model_path_is_named(tmp_path):
 
 
 def test_backends_are_registered_under_their_config_names():
-    assert BACKENDS.names() == ["transformers", "vllm", "openai"]
-    assert [BACKENDS.get(name) for name in BACKENDS] == [TransformersBackend, VllmBackend, OpenAIBackend]
+    assert BACKENDS.names() == ["transformers", "vllm", "openai", "fusion"]
+    assert [BACKENDS.get(name) for name in BACKENDS] == [TransformersBackend, VllmBackend, OpenAIBackend, FusionBackend]
     # The config check asks the registry (tests/test_config.py), so no list of names can drift.
 
 

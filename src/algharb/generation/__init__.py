@@ -7,6 +7,9 @@ used in config (``models.<name>.backend``) and built by :func:`load_backend`:
   or GPU (the demo, and a fallback anywhere);
 - ``vllm`` (:mod:`.vllm_backend`): offline ``vllm.LLM`` with ``n`` samples per
   prompt (the paper's engine for its 100 candidates);
+- ``fusion`` (:mod:`.fusion_backend`): a base model plus weighted experts and
+  anti-experts decoding one token stream from their summed logits (Collab-MT,
+  proxy-tuning), one KV cache per model;
 - ``openai`` (:mod:`.openai_backend`): any OpenAI-compatible chat endpoint (a
   vLLM server, or a hosted teacher such as DeepSeek-V3) through the HTTP
   client of :mod:`.http_client`, with a concurrency limit, retries and an
@@ -35,11 +38,14 @@ from .sampling import ChunkedGeneration, Sampling, batch_seed, request_seed
 from .transformers_backend import TransformersBackend, stop_token_ids
 from .vllm_backend import VllmBackend
 from .openai_backend import OpenAIBackend
+from .fusion_backend import FusionBackend, FusedDecoder
 
 __all__ = [
     "BACKENDS",
     "Backend",
     "CHUNK_FORMAT",
+    "FusedDecoder",
+    "FusionBackend",
     "ChatClient",
     "ChunkedGeneration",
     "ChunkStore",

@@ -45,7 +45,21 @@ def model_identity(spec: Mapping) -> dict:
         identity["prompt"] = model.prompt.identity()
     if model.path is not None:
         identity["files"] = file_stamps(Path(model.path))
+    # Models named inside the options (a fusion's terms) decide the outputs as much as the entry's own.
+    nested = {path: file_stamps(Path(path)) for path in nested_model_paths(model.options)}
+    if nested:
+        identity["option_files"] = nested
     return identity
+
+
+def nested_model_paths(value) -> list[str]:
+    """The ``path`` of every model entry nested in a backend's options, in order."""
+    if isinstance(value, Mapping):
+        own = [value["path"]] if isinstance(value.get("path"), str) else []
+        return own + [p for key, item in value.items() if key != "path" for p in nested_model_paths(item)]
+    if isinstance(value, (list, tuple)):
+        return [p for item in value for p in nested_model_paths(item)]
+    return []
 
 
 def file_stamps(path: Path) -> list[list]:
