@@ -181,7 +181,11 @@ class FusedDecoder:
         return total.float()
 
     def _next_logits(self, state: dict):
-        """The member's logits for the next token, feeding only what its cache has not seen."""
+        """The member's logits for the next token, feeding only what its cache has not seen.
+
+        ``logits_to_keep=1``: the LM head runs on the last position only, as
+        ``generate()`` does; over a whole prompt it would cost more than the layers.
+        """
         mask = state["attention_mask"]
         # Left padding: positions count real tokens only, as generate() computes them.
         positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 1)
@@ -191,7 +195,7 @@ class FusedDecoder:
             inputs, position_ids = state["input_ids"][:, -1:], positions[:, -1:]
         out = state["member"].model(input_ids=inputs, attention_mask=mask, position_ids=position_ids,
                                     past_key_values=state["past"] if self.kv_cache else None,
-                                    use_cache=self.kv_cache)
+                                    use_cache=self.kv_cache, logits_to_keep=1)
         if self.kv_cache:
             state["past"] = out.past_key_values
         return out.logits[:, -1, :]
