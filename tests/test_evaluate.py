@@ -38,6 +38,15 @@ def test_evaluate_file_and_table(tmp_path):
     assert "\\begin{table}" in (tmp_path / "t.tex").read_text()
 
 
+def test_a_table_indexed_by_several_levels_gets_one_markdown_column_per_level(tmp_path):
+    table = pd.DataFrame({"system": ["a", "a"], "pair": ["en-qaa", "all"], "score": [1.0, 2.5]})
+    write_table(table.set_index(["system", "pair"]), tmp_path / "t.tsv", tmp_path / "t.md")
+    header, _, first, second = (tmp_path / "t.md").read_text().splitlines()[:4]
+    assert [cell.strip() for cell in header.strip("|").split("|")] == ["system", "pair", "score"]
+    assert "('a'" not in first and "all" in second
+    assert pd.read_csv(tmp_path / "t.tsv", sep="\t").columns.tolist() == ["system", "pair", "score"]
+
+
 def test_hypothesis_count_must_match(tmp_path):
     write_lines(tmp_path / "src", ["a", "b"])
     write_lines(tmp_path / "ref", ["a", "b"])

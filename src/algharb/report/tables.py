@@ -15,11 +15,18 @@ def write_table(table: pd.DataFrame, tsv_path=None, md_path=None, tex_path=None,
             table.to_csv(handle, sep="\t", float_format="%.2f")
     if md_path:
         with atomic_write(md_path) as handle:
-            handle.write(table.to_markdown(floatfmt=".2f") + "\n" + (f"\n{note}\n" if note else ""))
+            handle.write(_markdown(table) + "\n" + (f"\n{note}\n" if note else ""))
     if tex_path:
         with atomic_write(tex_path) as handle:
             latex = table.to_latex(float_format="%.2f", caption=_latex_text(caption) or None, escape=True)
             handle.write(_latex_marks(latex))
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    # A row index of several levels would print as one column of tuples: give each level its own column.
+    if isinstance(table.index, pd.MultiIndex):
+        return table.reset_index().to_markdown(index=False, floatfmt=".2f")
+    return table.to_markdown(floatfmt=".2f")
 
 
 # Significance marks are text in the cells; LaTeX needs them as math symbols.
