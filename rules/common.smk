@@ -11,6 +11,7 @@ from algharb.data.shards import shard_ids
 from algharb.demo import layout as demo_layout
 from algharb.jobs import pin_hash_seed
 from algharb.prompts import split_pair
+from algharb.metrics import metric_model_entries
 
 validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
 # Every section parsed once into typed objects that hold every default; rules
@@ -103,6 +104,10 @@ def model_path(name):
 
 def model_spec(name):
     return CFG.models[name]
+
+
+# The models entries of metrics that score with a model of their own (bertscore).
+METRIC_MODEL_ENTRIES = metric_model_entries(CFG.evaluate.metrics)
 
 
 def policy_spec(stage):

@@ -8,6 +8,9 @@ rule evaluate:
         unpack(test_files),
         hyp=hypothesis,
         model=model_path("evaluation"),
+        metric_models=[
+            path for entry in METRIC_MODEL_ENTRIES for path in model_path(entry)
+        ],
     output:
         scores="results/eval/{system}/{pair}.json",
         segments="results/eval/{system}/{pair}.segments.tsv",
@@ -20,6 +23,7 @@ rule evaluate:
         tgt_lang=tgt_lang,
         metrics=CFG.evaluate.metrics,
         model=model_spec("evaluation"),
+        metric_models={entry: model_spec(entry) for entry in METRIC_MODEL_ENTRIES},
         batch_size=CFG.evaluate.comet_batch_size,
     conda:
         "../envs/algharb.yaml"

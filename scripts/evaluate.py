@@ -14,6 +14,7 @@ with job_context(snakemake):
         metrics=snakemake.params.metrics,
         tgt_lang=snakemake.params.tgt_lang,
         model=snakemake.params.model,
+        metric_models=snakemake.params.metric_models,
         batch_size=snakemake.params.batch_size,
         threads=snakemake.threads,
     )

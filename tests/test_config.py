@@ -236,3 +236,11 @@ def test_a_registered_metric_passes_validation_without_a_schema_edit(demo):
         validate_config(good, check_paths=False)
     finally:
         METRICS.unregister("toy_config_metric")
+
+
+def test_a_metric_with_a_model_of_its_own_needs_that_models_entry(demo):
+    bad = copy.deepcopy(demo)
+    bad["evaluate"]["metrics"].append("bertscore")
+    invalid(bad, r"models\.bertscore: missing, but evaluate\.metrics names a metric that scores with it")
+    bad["models"]["bertscore"] = {"path": "results/demo/models/bert", "options": {"num_layers": 2}}
+    validate_config(bad, check_paths=False)

@@ -124,7 +124,16 @@ def _registry_problems(config: dict) -> list[str]:
             registry.get(name, where=f"'{where}'")
         except ValueError as err:
             problems.append(str(err))
-    return problems
+    return problems + _metric_model_problems(config)
+
+
+def _metric_model_problems(config: dict) -> list[str]:
+    """A metric with a model of its own (``bertscore``) needs that ``models`` entry."""
+    from algharb.metrics import METRICS, metric_model_entries
+
+    metrics = [name for name in config["evaluate"]["metrics"] if name in METRICS]
+    return [f"models.{entry}: missing, but evaluate.metrics names a metric that scores with it"
+            for entry in metric_model_entries(metrics) if entry not in config["models"]]
 
 
 def _spec_problems(config: dict) -> list[str]:

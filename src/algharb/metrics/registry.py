@@ -27,7 +27,7 @@ corpus statistic from per-segment sufficient statistics.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -47,6 +47,8 @@ class MetricInputs:
     model: dict | None  # the ``models.evaluation`` entry
     batch_size: int  # ``evaluate.comet_batch_size``: segments per model batch
     threads: int  # the job's CPU threads
+    # Every ``models`` entry by name, for a metric with a model of its own (``bertscore``).
+    models: Mapping[str, dict] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,9 @@ class Metric:
     name: str = ""
     # "neural" (a learned model, e.g. the COMET family) or "string" (BLEU, chrF).
     family: str = "neural"
+    # The ``models`` entry a metric scores with besides ``models.evaluation`` (None: none), so that
+    # the workflow passes it, declares its files as inputs and the config check requires it.
+    model_entry: str | None = None
 
     def score(self, sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str]) -> MetricResult:
         raise NotImplementedError
@@ -110,6 +115,12 @@ class Metric:
 
 
 METRICS: Registry[Callable[[MetricInputs], Metric]] = Registry("evaluation metric")
+
+
+def metric_model_entries(names: Sequence[str]) -> list[str]:
+    """The ``models`` entries that the metrics ``names`` need of their own, in order, once each."""
+    entries = [getattr(METRICS.get(name, where="evaluate.metrics"), "model_entry", None) for name in names]
+    return list(dict.fromkeys(entry for entry in entries if entry))
 
 
 def build_metric(name: str, inputs: MetricInputs) -> Metric:

@@ -36,12 +36,15 @@ LOSS_TO_ROW_ABOVE = "§"
 
 
 def evaluate_file(src_path, ref_path, hyp_path, out_path, metrics: list[str], tgt_lang: str, model: dict | None,
-                  batch_size: int, threads: int = 1, segments_path=None, spans_path=None) -> dict:
+                  batch_size: int, threads: int = 1, segments_path=None, spans_path=None,
+                  metric_models: Mapping[str, dict] | None = None) -> dict:
     """Corpus scores (0–100) of one hypothesis file, with signatures, as JSON; segments and spans beside it.
 
     ``metrics`` are registry names (``evaluate.metrics``: chrf, bleu, xcomet,
     ...); ``model`` is ``models.evaluation`` and ``batch_size``
-    ``evaluate.comet_batch_size``, for the metrics that run a model.
+    ``evaluate.comet_batch_size``, for the metrics that run a model;
+    ``metric_models`` the ``models`` entries of metrics with a model of their
+    own (``bertscore``), by entry name.
     ``segments_path`` gets one row per segment (id, source, hypothesis,
     reference, one column per metric); ``spans_path`` the error spans of the
     model-based metrics, or why there are none.
@@ -50,7 +53,8 @@ def evaluate_file(src_path, ref_path, hyp_path, out_path, metrics: list[str], tg
     hypotheses = read_lines(hyp_path)
     if len(hypotheses) != len(sources):
         raise ValueError(f"{hyp_path} has {len(hypotheses)} lines but the test set {src_path} has {len(sources)}")
-    inputs = MetricInputs(tgt_lang=tgt_lang, model=model, batch_size=batch_size, threads=threads)
+    inputs = MetricInputs(tgt_lang=tgt_lang, model=model, batch_size=batch_size, threads=threads,
+                          models=dict(metric_models or {}))
     results = {name: _checked_result(name, build_metric(name, inputs).score(sources, hypotheses, references),
                                      len(sources)) for name in metrics}
     summary = {"n_segments": len(sources), "hypotheses": str(hyp_path),

@@ -1,0 +1,68 @@
+"""``bertscore`` through the metric registry, on a tiny BERT built here (offline)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from algharb.config.section import ConfigError
+from algharb.metrics import METRICS, MetricInputs, build_metric
+
+WORDS = "the a cat dog sat on mat ran fast slow house red blue green big small".split()
+HYPOTHESES = ["the cat sat on the mat", "", "dog ran fast", "a big red house"]
+REFERENCES = ["the cat sat on the mat", "the dog", "the cat sat", "a small blue house"]
+
+
+@pytest.fixture(scope="module")
+def bert_dir(tmp_path_factory):
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    directory = tmp_path_factory.mktemp("bert") / "tiny-bert"
+    directory.mkdir()
+    (directory / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS) + "\n")
+    BertTokenizerFast(vocab_file=str(directory / "vocab.txt")).save_pretrained(directory)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(WORDS) + 5, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64)
+    BertModel(config).save_pretrained(directory)
+    return directory
+
+
+def inputs(models) -> MetricInputs:
+    return MetricInputs(tgt_lang="en", model=None, batch_size=2, threads=1, models=models)
+
+
+def metric(bert_dir):
+    return build_metric("bertscore", inputs({"bertscore": {"path": str(bert_dir), "options": {"num_layers": 2}}}))
+
+
+def test_scores_are_f1_times_100_and_the_corpus_score_is_their_mean(bert_dir):
+    result = metric(bert_dir).score(["s"] * 4, HYPOTHESES, REFERENCES)
+    assert result.segments[0] == pytest.approx(100.0, abs=1e-3)
+    assert result.segments[1] == 0.0  # an empty hypothesis scores 0, not an error
+    assert all(0.0 <= s <= 100.0 + 1e-3 for s in result.segments)  # cosines, up to float rounding
+    assert result.score == pytest.approx(sum(result.segments) / 4)
+    assert result.signature.startswith("bertscore|model:tiny-bert|layers:2|idf:no|rescale:no|version:")
+    assert "bertscore" in METRICS and metric(bert_dir).family == "neural"
+
+
+def test_the_module_does_not_change_bert_scores_numbers(bert_dir):
+    import bert_score
+
+    _, _, f1 = bert_score.score(HYPOTHESES, REFERENCES, model_type=str(bert_dir), num_layers=2, batch_size=2)
+    ours = metric(bert_dir).score(["s"] * 4, HYPOTHESES, REFERENCES).segments
+    assert ours == pytest.approx([100.0 * float(v) for v in f1], abs=1e-4)
+    assert metric(bert_dir).score(["s"] * 4, HYPOTHESES, REFERENCES).segments == ours  # deterministic
+
+
+def test_errors_name_the_config_key(bert_dir, tmp_path):
+    with pytest.raises(ConfigError, match="needs models.bertscore"):
+        build_metric("bertscore", inputs({}))
+    with pytest.raises(ConfigError, match=f"models.bertscore.path: {tmp_path / 'gone'} does not exist"):
+        build_metric("bertscore", inputs({"bertscore": {"path": str(tmp_path / "gone"), "options": {"num_layers": 2}}}))
+    with pytest.raises(ConfigError, match="models.bertscore.options.num_layers is required"):
+        build_metric("bertscore", inputs({"bertscore": {"path": str(bert_dir)}}))
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['layers'\]"):
+        build_metric("bertscore", inputs({"bertscore": {"path": str(bert_dir), "options": {"layers": 2}}}))
+    with pytest.raises(ValueError, match="2 hypotheses but 1 references"):
+        metric(bert_dir).score(["s", "t"], ["a", "b"], ["a"])
