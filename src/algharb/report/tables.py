@@ -29,8 +29,8 @@ def _markdown(table: pd.DataFrame) -> str:
     return table.to_markdown(floatfmt=".2f")
 
 
-# Significance marks are text in the cells; LaTeX needs them as math symbols.
-_LATEX_MARKS = {"†": r"$^{\dagger}$", "‡": r"$^{\ddagger}$", "§": r"$^{\S}$"}
+# Significance marks and the formulas' operators are text in the cells; pdfLaTeX needs them as math.
+_LATEX_MARKS = {"†": r"$^{\dagger}$", "‡": r"$^{\ddagger}$", "§": r"$^{\S}$", "−": "$-$", "·": r"$\cdot$"}
 
 
 def _latex_text(text: str) -> str:
