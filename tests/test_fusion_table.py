@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -26,9 +28,22 @@ TABLE_6 = [
 ]
 
 
+# The rows whose formula is a model alone: 1B Original and Fine-tuning, 3B/8B Fine-tuning.
+BARE = ["S_M", "S_MT", "L_MT"]
+
+
 @pytest.mark.parametrize("method, terms, expected", TABLE_6)
 def test_formulas_are_written_as_in_table_6(method, terms, expected):
     assert formula("L_M", terms) == expected
+
+
+@pytest.mark.parametrize("base", BARE)
+def test_a_model_alone_is_its_symbol(base):
+    assert formula(base, {}) == base
+
+
+def test_other_weights_keep_their_value_and_sign_in_the_given_order():
+    assert formula("L_M", {"S_M": -0.5, "S_MT": 2}) == "L_M + (− 0.5·S_M + 2·S_MT)"
 
 
 def rows_and_scores():
@@ -59,6 +74,20 @@ def test_missing_duplicated_and_unconfigured_cells_are_errors_naming_them():
         comparison_table(pd.concat([scores, scores.head(1)]), rows, DIRECTIONS, METRICS)
     with pytest.raises(ValueError, match=r"row\(s\) \['8b_0'\] that the table does not configure"):
         comparison_table(pd.concat([scores, scores.head(1).assign(row="8b_0")]), rows, DIRECTIONS, METRICS)
+    # An unconfigured row is an error even in a direction the table does not show.
+    with pytest.raises(ValueError, match=r"\['8b_0'\]"):
+        comparison_table(pd.concat([scores, scores.head(1).assign(row="8b_0", direction="de-en")]), rows,
+                         DIRECTIONS, METRICS)
+    with pytest.raises(ValueError, match="row '3b_2' has an empty bertscore score for ja-en"):
+        comparison_table(scores.assign(score=scores.score.mask((scores.row == "3b_2") & (scores.direction == "ja-en")
+                                                               & (scores.metric == "bertscore"))),
+                         rows, DIRECTIONS, METRICS)
+
+
+def test_directions_and_metrics_not_asked_for_are_left_out():
+    rows, scores = rows_and_scores()
+    table = comparison_table(pd.concat([scores, scores.assign(metric="chrf")]), rows, ["en-ja"], ["bleu"])
+    assert table.columns.tolist() == ["size", "method", "formula", "en-ja bleu"]
 
 
 def test_display_shows_each_size_once_and_metric_pairs_per_direction(tmp_path):
@@ -68,8 +97,18 @@ def test_display_shows_each_size_once_and_metric_pairs_per_direction(tmp_path):
     assert shown.iloc[0]["ja-en"] == "0.12 / 0.12" and shown.iloc[1]["en-ja"] == "11.12 / 11.12"
     write_table(shown, tmp_path / "t.tsv", tmp_path / "t.md", tmp_path / "t.tex",
                 caption="Collab-MT, " + display_caption(METRICS))
-    assert pd.read_csv(tmp_path / "t.tsv", sep="\t", keep_default_na=False)["formula"].tolist() == shown["formula"].tolist()
+    back = pd.read_csv(tmp_path / "t.tsv", sep="\t", keep_default_na=False, dtype=str, index_col="size")
+    pd.testing.assert_frame_equal(back, shown)
     assert "L_M + (S_MT − S_M)" in (tmp_path / "t.md").read_text()
     latex = (tmp_path / "t.tex").read_text()
     assert "L\\_M" in latex and "BLEU / BERTScore F1" in latex
     assert "−" not in latex and "·" not in latex and "(S\\_MT $-$ S\\_M)" in latex  # pdfLaTeX-safe
+    # Compiles-looking: "$" balanced, and no "_" outside math that is not escaped.
+    dollars = re.sub(r"\\\$", "", latex)
+    assert dollars.count("$") % 2 == 0
+    assert not re.search(r"(?<!\\)_", re.sub(r"\$[^$]*\$", "", dollars))
+
+
+def test_caption_names_the_metrics_in_cell_order():
+    assert display_caption(["bleu", "bertscore"]) == "cells: BLEU / BERTScore F1 (0–100)"
+    assert display_caption(["xcomet", "mystery"]).startswith("cells: XCOMET / mystery")

@@ -50,10 +50,17 @@ def comparison_table(scores: pd.DataFrame, rows: Sequence[Mapping], directions: 
     A missing, duplicated or unconfigured cell is an error naming it.
     """
     _check_rows(rows)
-    wanted = scores[scores["direction"].isin(directions) & scores["metric"].isin(metrics)]
-    unknown = sorted(set(wanted["row"]) - {row["row"] for row in rows})
+    # Any score for an unconfigured row means the workflow and the table disagree about what was decoded,
+    # whatever its direction or metric; other directions/metrics of configured rows are simply not shown.
+    unknown = sorted(set(scores["row"]) - {row["row"] for row in rows})
     if unknown:
         raise ValueError(f"fusion table: scores for row(s) {unknown} that the table does not configure")
+    wanted = scores[scores["direction"].isin(directions) & scores["metric"].isin(metrics)]
+    empty = wanted[wanted["score"].isna()]
+    if len(empty):  # a NaN score would print as an empty cell: the very thing this table must not show
+        first = empty.iloc[0]
+        raise ValueError(f"fusion table: row {first['row']!r} has an empty {first['metric']} score for "
+                         f"{first['direction']}")
     duplicated = wanted[wanted.duplicated(["row", "direction", "metric"], keep=False)]
     if len(duplicated):
         first = duplicated.iloc[0]
