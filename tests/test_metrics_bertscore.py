@@ -32,8 +32,9 @@ def inputs(models) -> MetricInputs:
     return MetricInputs(tgt_lang="en", model=None, batch_size=2, threads=1, models=models)
 
 
-def metric(bert_dir):
-    return build_metric("bertscore", inputs({"bertscore": {"path": str(bert_dir), "options": {"num_layers": 2}}}))
+def metric(bert_dir, **options):
+    entry = {"path": str(bert_dir), "options": {"num_layers": 2, **options}}
+    return build_metric("bertscore", inputs({"bertscore": entry}))
 
 
 def test_scores_are_f1_times_100_and_the_corpus_score_is_their_mean(bert_dir):
@@ -55,6 +56,19 @@ def test_the_module_does_not_change_bert_scores_numbers(bert_dir):
     assert metric(bert_dir).score(["s"] * 4, HYPOTHESES, REFERENCES).segments == ours  # deterministic
 
 
+def test_idf_weights_are_used_as_bert_score_uses_them(bert_dir):
+    import bert_score
+
+    _, _, f1 = bert_score.score(HYPOTHESES, REFERENCES, model_type=str(bert_dir), num_layers=2, batch_size=2,
+                                idf=True)
+    scorer = metric(bert_dir, idf=True)
+    result = scorer.score(["s"] * 4, HYPOTHESES, REFERENCES)
+    assert result.segments == pytest.approx([100.0 * float(v) for v in f1], abs=1e-4)
+    assert result.segments != pytest.approx(metric(bert_dir).score(["s"] * 4, HYPOTHESES, REFERENCES).segments)
+    assert "|idf:yes|" in result.signature
+    assert scorer.score(["s"] * 4, HYPOTHESES, REFERENCES).segments == result.segments  # weights recomputed, same
+
+
 def test_errors_name_the_config_key(bert_dir, tmp_path):
     with pytest.raises(ConfigError, match="needs models.bertscore"):
         build_metric("bertscore", inputs({}))
@@ -62,6 +76,12 @@ def test_errors_name_the_config_key(bert_dir, tmp_path):
         build_metric("bertscore", inputs({"bertscore": {"path": str(tmp_path / "gone"), "options": {"num_layers": 2}}}))
     with pytest.raises(ConfigError, match="models.bertscore.options.num_layers is required"):
         build_metric("bertscore", inputs({"bertscore": {"path": str(bert_dir)}}))
+    with pytest.raises(ConfigError, match="models.bertscore: needs 'path' or 'hub'"):
+        build_metric("bertscore", inputs({"bertscore": {"options": {"num_layers": 2}}}))
+    with pytest.raises(ConfigError, match="models.bertscore.options.num_layers is required for someone/tiny-bert"):
+        build_metric("bertscore", inputs({"bertscore": {"hub": "someone/tiny-bert"}}))
+    with pytest.raises(ConfigError, match="models.bertscore.options.num_layers: expected an integer"):
+        build_metric("bertscore", inputs({"bertscore": {"path": str(bert_dir), "options": {"num_layers": "2"}}}))
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['layers'\]"):
         build_metric("bertscore", inputs({"bertscore": {"path": str(bert_dir), "options": {"layers": 2}}}))
     with pytest.raises(ValueError, match="2 hypotheses but 1 references"):
