@@ -61,6 +61,7 @@ rule significance:
         settings=as_json(CFG.evaluate.significance.to_dict()),
         seed=CFG.seed,
         model=model_spec("evaluation"),
+        metric_models={entry: model_spec(entry) for entry in METRIC_MODEL_ENTRIES},
     conda:
         "../envs/algharb.yaml"
     threads: 1

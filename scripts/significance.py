@@ -23,6 +23,7 @@ with job_context(snakemake):
         confidence=settings["confidence"],
         seed=params.seed,
         model=params.model,
+        metric_models=params.metric_models,
     )
     write_table(long.set_index(["pair", "metric", "system"]), tsv_path=snakemake.output.tsv)
     write_table(families.set_index(["pair", "family", "system"]), tsv_path=snakemake.output.families_tsv)

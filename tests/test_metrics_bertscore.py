@@ -86,3 +86,35 @@ def test_errors_name_the_config_key(bert_dir, tmp_path):
         build_metric("bertscore", inputs({"bertscore": {"path": str(bert_dir), "options": {"layers": 2}}}))
     with pytest.raises(ValueError, match="2 hypotheses but 1 references"):
         metric(bert_dir).score(["s", "t"], ["a", "b"], ["a"])
+
+
+def test_building_the_metric_loads_no_model(bert_dir, monkeypatch):
+    """The significance step builds every metric for its resampling statistic only: no model load there."""
+    import bert_score
+
+    monkeypatch.setattr(bert_score, "BERTScorer", lambda *a, **k: pytest.fail("BERTScorer loaded"))
+    built = metric(bert_dir)
+    statistic = built.resampling_statistic(["a", "b"], ["a", "c"], [100.0, 50.0])
+    assert statistic.score_of(statistic.stats.sum(axis=0), 2) == 75.0
+    assert built.signature().startswith("bertscore|model:tiny-bert|layers:2|")
+
+
+def test_significance_resamples_bertscore_segments_with_its_model_entry(bert_dir, tmp_path):
+    from algharb.io import write_lines
+    from algharb.metrics import MetricResult
+    from algharb.steps.evaluate import significance_tables, write_segment_table
+
+    sources = [f"s{i}" for i in range(6)]
+    write_lines(tmp_path / "test.src", sources)
+    files = {}
+    for system, offset in (("a", 0.0), ("b", 5.0)):
+        segments = [50.0 + offset + i for i in range(6)]
+        result = MetricResult("bertscore", sum(segments) / 6, "sig", segments)
+        files[(system, "en-ja")] = tmp_path / f"{system}.tsv"
+        write_segment_table(files[(system, "en-ja")], sources, ["h"] * 6, ["r"] * 6, {"bertscore": result})
+    entry = {"bertscore": {"path": str(bert_dir), "options": {"num_layers": 2}}}
+    long, _ = significance_tables(files, {"en-ja": str(tmp_path / "test.src")}, ["bertscore"], ["a", "b"],
+                                  ["en-ja"], {"en-ja": "ja"}, baseline="a", resamples=50, confidence=0.95, seed=1,
+                                  metric_models=entry)
+    b = long[(long["system"] == "b") & (long["pair"] == "en-ja")].iloc[0]
+    assert b["family"] == "neural" and b["delta_baseline"] == pytest.approx(5.0)

@@ -16,6 +16,7 @@ sets its raw scores to 0 and warns on stderr.
 from __future__ import annotations
 
 import warnings
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -39,20 +40,30 @@ class BertScore(Metric):
 
     def __init__(self, inputs: MetricInputs):
         import bert_score
+        from bert_score.utils import model2layers
+
+        # Only the entry is checked here: the significance step builds every metric for its family and
+        # resampling statistic (a segment mean) and must not load a model (see ``scorer``).
+        self.spec = _model_spec(inputs)
+        options = _options(self.spec)
+        self.inputs = inputs
+        self.model_name = _display_name(self.spec)
+        self.idf = bool(options.get("idf", False))
+        self.num_layers = options.get("num_layers", model2layers.get(self.spec.hub))
+        self.version = bert_score.__version__
+
+    @cached_property
+    def scorer(self):
+        """The BERTScorer, loaded on first use, once."""
+        import bert_score
         import torch
 
-        spec = _model_spec(inputs)
-        options = _options(spec)
         # The job's thread budget, not torch's default of every core.
-        torch.set_num_threads(inputs.threads)
-        self.model_name = _display_name(spec)
-        self.idf = bool(options.get("idf", False))
-        self.version = bert_score.__version__
-        self.scorer = bert_score.BERTScorer(
-            model_type=spec.reference(), num_layers=options.get("num_layers"), batch_size=inputs.batch_size,
-            nthreads=inputs.threads, idf=self.idf, lang=inputs.tgt_lang, rescale_with_baseline=False,
+        torch.set_num_threads(self.inputs.threads)
+        return bert_score.BERTScorer(
+            model_type=self.spec.reference(), num_layers=self.num_layers, batch_size=self.inputs.batch_size,
+            nthreads=self.inputs.threads, idf=self.idf, lang=self.inputs.tgt_lang, rescale_with_baseline=False,
             device="cuda" if torch.cuda.is_available() else "cpu")
-        self.num_layers = self.scorer.num_layers
 
     def score(self, sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str]) -> MetricResult:
         if len(hypotheses) != len(references):

@@ -142,6 +142,7 @@ def significance_tables(
     confidence: float,
     seed: int,
     model: dict | None = None,
+    metric_models: Mapping[str, dict] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Paired bootstrap over all systems of each direction, and over their average.
 
@@ -150,7 +151,8 @@ def significance_tables(
     match line for line. Returns the long significance table (one row per
     direction or AVG, metric and system) and the metric-family table (the
     gain of every system over ``baseline`` averaged within each metric
-    family).
+    family). ``model`` and ``metric_models`` are what :func:`evaluate_file`
+    was given; no model is loaded here (segment scores are resampled).
     """
     resampled: dict[tuple[str, str, str], tuple[float, np.ndarray]] = {}
     families = {}
@@ -160,7 +162,7 @@ def significance_tables(
             continue
         counts = bootstrap_counts(len(next(iter(tables.values()))), resamples, pair_seed(seed, pair))
         for name in metrics:
-            metric = _metric_for_resampling(name, tgt_langs[pair], model)
+            metric = _metric_for_resampling(name, tgt_langs[pair], model, metric_models)
             families[name] = metric.family
             for system, table in tables.items():
                 statistic = metric.resampling_statistic(table["hypothesis"].tolist(), table["reference"].tolist(),
@@ -173,9 +175,11 @@ def significance_tables(
     return pd.DataFrame(rows), pd.DataFrame(family_rows)
 
 
-def _metric_for_resampling(name: str, tgt_lang: str, model: dict | None) -> Metric:
-    # Model-based metrics resample their saved segment scores: their model is never loaded here.
-    return build_metric(name, MetricInputs(tgt_lang=tgt_lang, model=model, batch_size=1, threads=1))
+def _metric_for_resampling(name: str, tgt_lang: str, model: dict | None,
+                           metric_models: Mapping[str, dict] | None) -> Metric:
+    # Model-based metrics resample their saved segment scores: they load their model only to score.
+    return build_metric(name, MetricInputs(tgt_lang=tgt_lang, model=model, batch_size=1, threads=1,
+                                           models=dict(metric_models or {})))
 
 
 def _aligned_tables(segment_files, pair: str, test_source: str, systems) -> dict[str, pd.DataFrame]:
