@@ -32,8 +32,8 @@ from ..models import ModelSpec
 from ..prompts import DEFAULT_PROMPT, PromptFormat, render_prompt
 from .backends import BACKENDS
 from .output import clean_output
-from .sampling import Sampling, batch_seed
-from .transformers_backend import stop_token_ids
+from .sampling import Sampling
+from .transformers_backend import generate_in_batches, stop_token_ids
 
 
 @dataclass(frozen=True)
@@ -266,21 +266,12 @@ class FusionBackend:
 
     def translate(self, sources, src_lang, tgt_lang, sampling: Sampling, progress=True):
         """``len(sources)`` lists of ``sampling.n`` translations each, in source order."""
-        import torch
-        from tqdm.auto import tqdm
-
         prompts = [[render_prompt(member.tokenizer, s, src_lang, tgt_lang, member.prompt) for s in sources]
                    for member in self.members]
-        base_prompts = prompts[0]
-        # Batches as the transformers backend makes them (sorted by the base prompt's length), so the
-        # seeds, and with one model the outputs, are the same.
-        order = sorted(range(len(sources)), key=lambda i: len(base_prompts[i]))
-        outputs: list[list[str] | None] = [None] * len(sources)
-        batches = [order[i : i + sampling.batch_size] for i in range(0, len(order), sampling.batch_size)]
-        for batch in tqdm(batches, desc="fused generate", disable=not progress):
-            torch.manual_seed(batch_seed(sampling.seed, [base_prompts[i] for i in batch]))
+
+        def generate(batch: list[int]) -> list[str]:
             tokens = self.decoder.generate([[member[i] for i in batch] for member in prompts], sampling)
-            texts = self.members[0].tokenizer.batch_decode(tokens, skip_special_tokens=True)
-            for slot, index in enumerate(batch):
-                outputs[index] = [clean_output(t) for t in texts[slot * sampling.n : (slot + 1) * sampling.n]]
-        return outputs
+            return [clean_output(t) for t in self.members[0].tokenizer.batch_decode(tokens, skip_special_tokens=True)]
+
+        # Batched and seeded by the base model's prompts, as the transformers backend does.
+        return generate_in_batches(prompts[0], sampling, generate, progress, desc="fused generate")

@@ -15,6 +15,29 @@ def stop_token_ids(tokenizer, generation_config) -> list[int]:
     return sorted({tokenizer.eos_token_id, *extra} - {None})
 
 
+def generate_in_batches(prompts: list[str], sampling: Sampling, generate, progress: bool = True,
+                        desc: str = "generate") -> list[list[str]]:
+    """Per prompt, ``sampling.n`` texts from ``generate(batch indices)``, batched by prompt length.
+
+    Sorting by length keeps padding (wasted compute) small inside a batch.
+    Each batch is seeded from its prompts (:func:`batch_seed`), so a batch's
+    samples do not depend on the batches before it; every local backend
+    batches this way, which is why one model fused alone reproduces this one.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    outputs: list[list[str] | None] = [None] * len(prompts)
+    batches = [order[i : i + sampling.batch_size] for i in range(0, len(order), sampling.batch_size)]
+    for batch in tqdm(batches, desc=desc, disable=not progress):
+        torch.manual_seed(batch_seed(sampling.seed, [prompts[i] for i in batch]))
+        texts = generate(batch)
+        for slot, index in enumerate(batch):
+            outputs[index] = texts[slot * sampling.n : (slot + 1) * sampling.n]
+    return outputs
+
+
 @BACKENDS.register("transformers")
 class TransformersBackend:
     """Batched ``model.generate`` with left padding; CPU or a single GPU.
@@ -43,21 +66,9 @@ class TransformersBackend:
 
     def translate(self, sources, src_lang, tgt_lang, sampling: Sampling, progress=True):
         """Return ``len(sources)`` lists of ``sampling.n`` translations each."""
-        import torch
-        from tqdm.auto import tqdm
-
         prompts = [render_prompt(self.tokenizer, s, src_lang, tgt_lang, self.prompt) for s in sources]
-        # Sorting by length keeps padding (wasted compute) small inside a batch.
-        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-        outputs: list[list[str] | None] = [None] * len(prompts)
-        batches = [order[i : i + sampling.batch_size] for i in range(0, len(order), sampling.batch_size)]
-        for batch in tqdm(batches, desc="generate", disable=not progress):
-            batch_prompts = [prompts[i] for i in batch]
-            torch.manual_seed(batch_seed(sampling.seed, batch_prompts))
-            texts = self._generate(batch_prompts, sampling)
-            for slot, index in enumerate(batch):
-                outputs[index] = texts[slot * sampling.n : (slot + 1) * sampling.n]
-        return outputs
+        return generate_in_batches(prompts, sampling, lambda batch: self._generate([prompts[i] for i in batch],
+                                                                                  sampling), progress)
 
     def _generate(self, prompts, sampling: Sampling) -> list[str]:
         import torch
