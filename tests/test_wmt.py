@@ -196,6 +196,18 @@ def test_a_submission_is_accepted_with_paragraph_counts_preserved(test_set, rele
         read_submission(tmp_path / "sub.jsonl", release, doc_prefix="en-de_DE", strict=True)
 
 
+def test_a_compressed_submission_with_a_bom_reads_like_the_plain_one(test_set, release, tmp_path):
+    import gzip
+
+    write_lines(tmp_path / "hyp.txt", ["Eisratten, Kapitel 1", "Kyle sah sich an.", "Grau.", "Eins zwei drei."])
+    write_submission(test_set / "test.segments.tsv", tmp_path / "hyp.txt", tmp_path / "sub.jsonl")
+    plain = read_submission(tmp_path / "sub.jsonl", release, doc_prefix="en-de_DE")
+    with gzip.open(tmp_path / "sub.jsonl.gz", "wb") as handle:
+        handle.write(b"\xef\xbb\xbf" + (tmp_path / "sub.jsonl").read_bytes())
+    packed = read_submission(tmp_path / "sub.jsonl.gz", release, doc_prefix="en-de_DE")
+    assert packed.hypotheses == plain.hypotheses and packed.mismatches == plain.mismatches
+
+
 def test_a_hypothesis_count_mismatch_names_both_files(test_set, tmp_path):
     write_lines(tmp_path / "short.txt", ["only", "three", "lines"])
     with pytest.raises(ValueError) as err:

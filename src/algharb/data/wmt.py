@@ -522,11 +522,10 @@ def read_submission(path: str | os.PathLike, release: str | os.PathLike | None =
 
 def _read_submission_lines(path) -> tuple[dict[str, str], list[str]]:
     hypotheses, first_line, problems = {}, {}, []
-    with open(path, "rb") as handle:
-        raw_lines = handle.read().split(b"\n")
-    for line_no, raw in enumerate(raw_lines, 1):
+    # The reader every release goes through: a .gz/.xz submission and a BOM are read like the release.
+    for line_no, raw in enumerate(_raw_lines(path), 1):
         try:
-            text = raw.decode("utf-8").rstrip("\r")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as err:
             problems.append(f"line {line_no}: not valid UTF-8 ({err.reason})")
             continue
