@@ -26,6 +26,7 @@ corpus statistic from per-segment sufficient statistics.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -94,7 +95,7 @@ def segment_mean(segments: Sequence[float]) -> ResamplingStatistic:
     return ResamplingStatistic(stats, lambda sums, n: float(sums[0]) / n)
 
 
-class Metric:
+class Metric(ABC):
     """Base of every evaluation metric: ``score`` plus what significance testing needs."""
 
     name: str = ""
@@ -104,8 +105,9 @@ class Metric:
     # the workflow passes it, declares its files as inputs and the config check requires it.
     model_entry: str | None = None
 
+    @abstractmethod
     def score(self, sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str]) -> MetricResult:
-        raise NotImplementedError
+        """Corpus and segment scores (0–100) of ``hypotheses`` against ``references``."""
 
     def resampling_statistic(
         self, hypotheses: Sequence[str], references: Sequence[str], segments: Sequence[float]
