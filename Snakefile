@@ -27,6 +27,7 @@ include: "rules/preference.smk"
 include: "rules/decode.smk"
 include: "rules/wmt.smk"
 include: "rules/evaluate.smk"
+include: "rules/collab.smk"
 
 
 rule all:

@@ -21,6 +21,7 @@ checkpoint shard_corpus:
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    priority: PRIORITY_FIRST
     script:
         "../scripts/shard_corpus.py"
 
@@ -45,6 +46,7 @@ rule clean_shard:
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    priority: PRIORITY_FIRST
     script:
         "../scripts/clean_shard.py"
 
@@ -61,6 +63,7 @@ rule dedup:
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    priority: PRIORITY_FIRST
     script:
         "../scripts/dedup.py"
 
@@ -82,6 +85,7 @@ rule score_qe:
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
+    priority: PRIORITY_FIRST
     script:
         "../scripts/score_qe.py"
 
@@ -100,6 +104,7 @@ rule qe_cutoff:
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    priority: PRIORITY_FIRST
     script:
         "../scripts/qe_cutoff.py"
 
@@ -120,6 +125,7 @@ rule finalize_shard:
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    priority: PRIORITY_FIRST
     script:
         "../scripts/finalize_shard.py"
 
@@ -142,6 +148,7 @@ rule merge_shards:
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    priority: PRIORITY_FIRST
     script:
         "../scripts/merge_shards.py"
 
@@ -156,6 +163,7 @@ rule prepare_split:
         "logs/data/{pair}/prepare_{section}.log",
     params:
         spec=lambda wc: as_json(CFG.data.split(wc.section)[wc.pair]),
+        where=lambda wc: f"data.{wc.section}.{wc.pair}",
     conda:
         "../envs/algharb.yaml"
     threads: 1

@@ -51,6 +51,7 @@ rule candidates:
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
+    priority: PRIORITY_CHAIN
     script:
         "../scripts/candidates.py"
 
@@ -60,11 +61,7 @@ rule hybrid_scores:
         candidates=f"{decode_dir()}/candidates.jsonl",
         utility=model_path("utility"),
         reference="results/data/{pair}/clean.jsonl",
-        aligner=(
-            [CFG.decode.align.model["path"]]
-            if CFG.decode.align.model and "path" in CFG.decode.align.model
-            else []
-        ),
+        aligner=ALIGNER_MODEL,
     output:
         f"{decode_dir()}/scores.jsonl",
     log:
@@ -82,6 +79,7 @@ rule hybrid_scores:
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
+    priority: PRIORITY_CHAIN
     script:
         "../scripts/hybrid_scores.py"
 
@@ -102,6 +100,7 @@ rule hybrid_select:
     conda:
         "../envs/algharb.yaml"
     threads: 1
+    priority: PRIORITY_CHAIN
     script:
         "../scripts/hybrid_select.py"
 

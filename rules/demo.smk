@@ -11,7 +11,7 @@ DEMO_WORLD = demo_layout.WORLD
 
 rule demo_world:
     output:
-        demo_layout.world_files(PAIRS),
+        demo_layout.world_files(PAIRS, DEMO.world.get("domain_pairs", [])),
     log:
         "logs/demo/world.log",
     params:
@@ -38,7 +38,7 @@ rule demo_tokenizer:
     conda:
         "../envs/algharb.yaml"
     threads: 1
-    priority: 10
+    priority: PRIORITY_FIRST
     script:
         "../scripts/demo_tokenizer.py"
 
@@ -56,7 +56,7 @@ rule demo_base_model:
     conda:
         "../envs/algharb.yaml"
     threads: 1
-    priority: 10
+    priority: PRIORITY_FIRST
     script:
         "../scripts/demo_base_model.py"
 
@@ -79,7 +79,7 @@ rule demo_teacher:
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
-    priority: 10
+    priority: PRIORITY_FIRST
     script:
         "../scripts/demo_teacher.py"
 
@@ -134,7 +134,7 @@ rule demo_comet:
     benchmark:
         "results/benchmarks/demo_{standin}.tsv"
     wildcard_constraints:
-        standin="|".join(DEMO_COMET_KIND),
+        standin="comet22|xcomet",
     params:
         kind=lambda wc: DEMO_COMET_KIND[wc.standin],
         options=as_json(DEMO.comet.to_dict()),
@@ -147,6 +147,13 @@ rule demo_comet:
     threads: 1
     script:
         "../scripts/demo_comet.py"
+
+
+# The QE stand-in gates the cleaning, hence step-1 SFT: it is trained first.
+use rule demo_comet as demo_qe_standin with:
+    wildcard_constraints:
+        standin="cometkiwi",
+    priority: PRIORITY_FIRST
 
 
 # How well the cleaning stage caught the world's injected noise (its labels are the ground truth).

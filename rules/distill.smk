@@ -30,5 +30,6 @@ rule distill:
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
+    priority: PRIORITY_CHAIN
     script:
         "../scripts/distill.py"

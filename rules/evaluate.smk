@@ -152,7 +152,7 @@ rule error_spans:
 
 rule training_plot:
     input:
-        expand("results/models/{stage}", stage=["sft1", "sft2", "cpo", "dynamic"]),
+        [trained_model(stage) for stage in TRAINING_PLOT_STAGES],
     output:
         report(
             "results/plots/training.png",
@@ -162,7 +162,7 @@ rule training_plot:
     log:
         "logs/train/training_plot.log",
     params:
-        stages=["sft1", "sft2", "cpo", "dynamic"],
+        stages=TRAINING_PLOT_STAGES,
     conda:
         "../envs/algharb.yaml"
     threads: 1

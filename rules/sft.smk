@@ -21,6 +21,7 @@ rule sft_step1:
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
+    priority: PRIORITY_FIRST
     script:
         "../scripts/sft.py"
 
@@ -44,5 +45,6 @@ rule sft_step2:
     conda:
         "../envs/algharb.yaml"
     threads: THREADS
+    priority: PRIORITY_CHAIN
     script:
         "../scripts/sft.py"

@@ -8,5 +8,5 @@ with job_context(snakemake):
         spec=params_json(snakemake.params.spec),
         out_src=snakemake.output.src,
         out_tgt=snakemake.output.tgt,
-        where=f"data.{snakemake.wildcards.section}.{snakemake.wildcards.pair}",
+        where=snakemake.params.where,
     )

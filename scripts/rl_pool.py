@@ -1,10 +1,14 @@
-"""Candidate pool per RL source: policy samples plus the teacher's translation."""
+"""Candidate pool per RL source: policy samples, the teacher's translation and, where known, the reference."""
 
 from algharb.config.sections import PoolConfig
-from algharb.steps.rl import build_pool
-from algharb.jobs import params_json, job_context
+from algharb.jobs import job_context, params_json
+from algharb.steps.rl import build_pool, rl_references
 
 with job_context(snakemake):
+    references = None
+    if snakemake.input.references:
+        reference_file, lines = snakemake.input.references
+        references = rl_references(reference_file, snakemake.input.sources, lines)
     build_pool(
         sources_path=snakemake.input.sources,
         out_path=snakemake.output[0],
@@ -16,4 +20,5 @@ with job_context(snakemake):
         seed=snakemake.params.seed,
         threads=snakemake.threads,
         chunk_dir=snakemake.params.chunk_dir,
+        references=references,
     )

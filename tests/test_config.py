@@ -53,6 +53,47 @@ def test_model_needs_exactly_one_of_path_or_hub(demo):
     invalid(bad, r"'models\.qe' must have exactly one of 'path' or 'hub'")
 
 
+def test_preference_methods_are_registered_names(demo):
+    bad = copy.deepcopy(demo)
+    bad["rl"]["compare"].append(["cpo", "ppo"])
+    invalid(bad, r"'rl\.compare\[5\]\[1\]': unknown preference method 'ppo'; registered: cpo, dpo, cpo_noised")
+    bad = copy.deepcopy(demo)
+    bad["rl"]["stages"] = ["cop"]
+    invalid(bad, r"'rl\.stages\[0\]': unknown preference method 'cop'")
+
+
+def test_pair_scorers_are_models_and_m2po_needs_an_aligner(demo):
+    bad = copy.deepcopy(demo)
+    bad["rl"]["pairs"]["scorers"] = {"qe": 0.5, "kiwi_xxl": 0.5}
+    invalid(bad, r"'rl\.pairs\.scorers\.kiwi_xxl' names no entry of 'models'")
+    bad = copy.deepcopy(demo)
+    bad["rl"]["pairs"]["scorers"] = {"qe": 0}
+    invalid(bad, r"'rl\.pairs\.scorers\.qe': 0 is less than or equal to the minimum of 0")
+    bad = copy.deepcopy(demo)
+    bad["decode"]["align"]["backend"] = "none"
+    invalid(bad, r"'rl' trains m2po.*'decode\.align\.backend' is 'none'")
+    without_m2po = copy.deepcopy(bad)
+    without_m2po["rl"]["compare"] = [c for c in bad["rl"]["compare"] if c != ["m2po"]]
+    validate_config(without_m2po, check_paths=False)
+
+
+def test_a_chain_compared_twice_is_an_error(demo):
+    from algharb.config.sections import WorkflowConfig
+
+    config = copy.deepcopy(demo)
+    config["rl"]["compare"].append(["dpo"])
+    with pytest.raises(ConfigError, match="rl.compare lists a chain twice"):
+        WorkflowConfig.parse(config)
+
+
+def test_chains_share_their_prefixes(demo):
+    from algharb.config.sections import WorkflowConfig
+
+    rl = WorkflowConfig.parse(demo).rl
+    assert rl.chains() == [["cpo"], ["cpo", "dynamic"], ["dpo"], ["cpo_noised"], ["m2po"]]
+    assert rl.methods() == {"cpo", "dynamic", "dpo", "cpo_noised", "m2po"}
+
+
 def test_pair_without_corpus(demo):
     bad = copy.deepcopy(demo)
     bad["pairs"].append("en-zh")
@@ -78,10 +119,11 @@ def test_missing_config_file(tmp_path):
 
 def _section_classes():
     """Schema path → the typed section parsing it (every object of the schema with fixed keys)."""
+    from algharb.collab.config import CollabConfig
     from algharb.config import sections as cs
     from algharb.data.config import CleanConfig, NormalizeConfig, QEConfig
     from algharb.decode.config import AlignConfig, CandidatesConfig, MBRConfig
-    from algharb.train.config import CPOConfig, DynamicConfig, SFTConfig
+    from algharb.train.config import CPOConfig, DPOConfig, DynamicConfig, M2POConfig, SFTConfig
 
     return {
         (): cs.WorkflowConfig,
@@ -101,14 +143,20 @@ def _section_classes():
         ("sft", "step2"): SFTConfig,
         ("rl",): cs.RLConfig,
         ("rl", "pool"): cs.PoolConfig,
+        ("rl", "pairs"): cs.PairsConfig,
+        ("rl", "pairs", "noise"): cs.NoiseConfig,
         ("rl", "cpo"): CPOConfig,
+        ("rl", "dpo"): DPOConfig,
         ("rl", "dynamic"): DynamicConfig,
+        ("rl", "m2po"): M2POConfig,
         ("decode",): cs.DecodeConfig,
         ("decode", "candidates"): CandidatesConfig,
         ("decode", "mbr"): MBRConfig,
         ("decode", "align"): AlignConfig,
         ("evaluate",): cs.EvaluateConfig,
         ("resources",): cs.ResourcesConfig,
+        ("collab",): CollabConfig,
+        ("collab", "finetune"): SFTConfig,
     }
 
 
@@ -240,7 +288,19 @@ def test_a_registered_metric_passes_validation_without_a_schema_edit(demo):
 
 def test_a_metric_with_a_model_of_its_own_needs_that_models_entry(demo):
     bad = copy.deepcopy(demo)
+    del bad["collab"], bad["models"]["bertscore"]
     bad["evaluate"]["metrics"].append("bertscore")
     invalid(bad, r"models\.bertscore: missing, but evaluate\.metrics names a metric that scores with it")
     bad["models"]["bertscore"] = {"path": "results/demo/models/bert", "options": {"num_layers": 2}}
     validate_config(bad, check_paths=False)
+
+
+def test_comet_stand_in_budgets_are_one_number_or_per_kind(demo):
+    from algharb.config.sections import DemoCometConfig
+
+    assert DemoCometConfig.from_dict({"max_steps": 40}).steps_for("qe") == 40
+    per_kind = DemoCometConfig.from_dict({"max_steps": {"ref": 500}})
+    assert (per_kind.steps_for("ref"), per_kind.steps_for("qe")) == (500, None)  # None: the kind's default
+    bad = copy.deepcopy(demo)
+    bad["demo"]["comet"]["max_steps"] = {"kiwi": 3}
+    invalid(bad, r"demo\.comet\.max_steps")

@@ -68,3 +68,45 @@ def test_fetch_mtdata_moves_the_merged_files_into_place(tmp_path, monkeypatch):
 def test_fetch_mtdata_needs_datasets(tmp_path):
     with pytest.raises(ValueError, match="no mtdata datasets configured for eng-rus"):
         fetch_mtdata("eng-rus", [], tmp_path / "a", tmp_path / "b")
+
+
+ALT_EN = "SNT.1.1\tHello  world.\nSNT.1.2\tBye.\nSNT.2.1\tNews today.\nSNT.3.1\tOnly English.\nSNT.10.1\tLate.\n"
+ALT_JA = "SNT.1.1\tこんにちは。\nSNT.1.2\tさようなら。\nSNT.2.1\t今日のニュース。\nSNT.10.1\t遅い。\n"
+ALT_URLS = {"train": "URL.1\thttp://a\nURL.10\thttp://d\n", "dev": "URL.2\thttp://b\n", "test": "URL.3\thttp://c\n"}
+
+
+def test_alt_splits_by_article_and_keeps_sentences_of_both_languages():
+    from algharb.steps.fetch import read_alt
+
+    splits = read_alt({"en": ALT_EN, "ja": ALT_JA}, ALT_URLS)
+    # Numeric order of articles and sentences; whitespace collapsed; article 3 has no Japanese.
+    assert splits["train"] == {"en": ["Hello world.", "Bye.", "Late."], "ja": ["こんにちは。", "さようなら。", "遅い。"]}
+    assert splits["dev"] == {"en": ["News today."], "ja": ["今日のニュース。"]}
+    assert splits["test"] == {"en": [], "ja": []}
+
+
+def test_alt_malformed_lines_name_the_file_and_line():
+    from algharb.steps.fetch import read_alt
+
+    with pytest.raises(ValueError, match=r"data_ja\.txt line 2"):
+        read_alt({"en": ALT_EN, "ja": "SNT.1.1\tx\nnot an id\n"}, ALT_URLS)
+    with pytest.raises(ValueError, match=r"URL-dev\.txt line 1"):
+        read_alt({"en": ALT_EN, "ja": ALT_JA}, {**ALT_URLS, "dev": "2\thttp://b\n"})
+
+
+def test_a_train_test_sample_is_seeded_disjoint_and_skips_repeats(tmp_path):
+    from algharb.io import read_lines
+    from algharb.steps.fetch import sample_train_test
+
+    (tmp_path / "c.src").write_text("".join(f"s{i % 40}\n" for i in range(50)) + "\n")
+    (tmp_path / "c.tgt").write_text("".join(f"t{i % 40}\n" for i in range(50)) + "x\n")
+    out = {f"{split}_{side}": tmp_path / f"{split}.{side}" for split in ("train", "test") for side in ("src", "tgt")}
+    summary = sample_train_test(tmp_path / "c.src", tmp_path / "c.tgt", 30, 5, seed=3, out=out)
+    assert summary == {"train": 30, "test": 5, "pool": 40}
+    train, test = read_lines(out["train_src"]), read_lines(out["test_src"])
+    assert len(set(train) | set(test)) == 35 and [s.replace("s", "t") for s in test] == read_lines(out["test_tgt"])
+    again = {k: tmp_path / f"again_{v.name}" for k, v in out.items()}
+    sample_train_test(tmp_path / "c.src", tmp_path / "c.tgt", 30, 5, seed=3, out=again)
+    assert read_lines(again["train_src"]) == train
+    with pytest.raises(ValueError, match="40 distinct non-empty pairs, fewer than the 40 \\+ 5"):
+        sample_train_test(tmp_path / "c.src", tmp_path / "c.tgt", 40, 5, seed=3, out=again)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from algharb.report.tables import write_table
-from algharb.steps.fusion_table import comparison_table, display_caption, display_table, formula
+from algharb.collab.table import comparison_table, display_caption, display_table, formula
 
 DIRECTIONS = ["ja-en", "en-ja"]
 METRICS = ["bleu", "bertscore"]
@@ -42,8 +42,11 @@ def test_a_model_alone_is_its_symbol(base):
     assert formula(base, {}) == base
 
 
-def test_other_weights_keep_their_value_and_sign_in_the_given_order():
-    assert formula("L_M", {"S_M": -0.5, "S_MT": 2}) == "L_M + (− 0.5·S_M + 2·S_MT)"
+def test_other_weights_keep_their_value_and_sign_and_anti_experts_come_last():
+    assert formula("L_M", {"S_M": -0.5, "S_MT": 2}) == "L_M + (2·S_MT − 0.5·S_M)"
+    # A config whose keys were sorted (S_M before S_MT) gives the paper's formula.
+    assert formula("L_M", {"S_M": -1, "S_MT": 1}) == "L_M + (S_MT − S_M)"
+    assert formula("L_M", {"S_b": 1, "S_a": 0.5}) == "L_M + S_b + 0.5·S_a"
 
 
 def rows_and_scores():

@@ -13,11 +13,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "algharb"
 
 # Stage code: what a paper run executes. It may use the shared base modules
 # (io, prompts, models, registry, config) but never the demo world.
-PRODUCTION = ["data", "decode", "metrics", "train", "generation"]
+PRODUCTION = ["data", "decode", "metrics", "train", "generation", "collab"]
 # A module may import its own layer and the layers below it, never above.
 LAYERS = {
     "data": 1, "metrics": 1, "generation": 1,
-    "decode": 2, "train": 2,
+    "decode": 2, "train": 2, "collab": 2,
     "steps": 3, "report": 3,
     "cli": 4,
 }

@@ -42,7 +42,7 @@ SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 PAIR = "en-qaa"
 TARGET = f"results/data/{PAIR}/clean.jsonl"
 # The DAG up to TARGET: crosses both partitions (score_qe is a GPU rule).
-TARGET_RULES = {"demo_world", "demo_lid", "demo_comet_encoder", "demo_comet", "shard_corpus", "clean_shard",
+TARGET_RULES = {"demo_world", "demo_lid", "demo_comet_encoder", "demo_qe_standin", "shard_corpus", "clean_shard",
                 "dedup", "score_qe", "qe_cutoff", "finalize_shard", "merge_shards"}
 CANCELLED_SHARD = "00000"
 # Poll fast on the test cluster (the profile's 40 s suit a real one).
@@ -74,7 +74,7 @@ def expected_partition(profile: dict, rule: str) -> str:
 def workflow_rules() -> set[str]:
     result = subprocess.run([SNAKEMAKE, "--list-rules"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
-    return set(result.stdout.split()) - {"all"}
+    return set(result.stdout.split()) - {"all", "collab", "preference"}  # targets: inputs only, no job
 
 
 def test_every_rule_is_assigned_a_partition_on_purpose():
@@ -88,10 +88,10 @@ def test_every_rule_is_assigned_a_partition_on_purpose():
         else:
             assert "gpu" not in resources and "gres" not in resources, rule
     gpu_rules = {r for r, res in profile["set-resources"].items() if res["slurm_partition"] == "gpu"}
-    assert {"score_qe", "sft_step1", "sft_step2", "cpo", "dynamic", "evaluate"} <= gpu_rules
+    assert {"score_qe", "sft_step1", "sft_step2", "preference_train", "evaluate"} <= gpu_rules
     assert {"shard_corpus", "clean_shard", "dedup", "merge_shards"}.isdisjoint(gpu_rules)
     # The 14B training rules: 8 GPUs of one node.
-    for rule in ("sft_step1", "sft_step2", "cpo", "dynamic", "distill"):
+    for rule in ("sft_step1", "sft_step2", "preference_train", "distill"):
         assert profile["set-resources"][rule]["gpu"] == 8
     assert profile["slurm-status-command"] == "squeue"
     assert profile["retries"] >= 1
@@ -187,7 +187,7 @@ def reduced_one_pair_config() -> dict:
 
     config = reduced_config()
     config["pairs"] = [PAIR]
-    for section in ("corpora", "dev", "test", "noise_labels"):
+    for section in ("corpora", "dev", "test", "noise_labels", "rl_references"):
         config["data"][section] = {PAIR: config["data"][section][PAIR]}
     config["clean"]["shard_size"] = 800  # 1500 raw lines: two shards, two score_qe jobs
     return config

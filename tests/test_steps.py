@@ -24,6 +24,19 @@ def test_rl_sources_are_seeded_distinct_and_exclude_the_test_set(tmp_path):
     assert "sentence 7" not in chosen
 
 
+def test_rl_references_follow_the_sampled_sources(tmp_path):
+    from algharb.steps.rl import rl_references
+
+    write_lines(tmp_path / "all.txt", [f"sentence {i}" for i in range(30)] + ["sentence 3"])
+    write_lines(tmp_path / "refs.txt", [f"satz {i}" for i in range(30)] + ["satz 3"])
+    sample_rl_sources(tmp_path / "all.txt", tmp_path / "a.txt", 10, seed=2, lines_path=tmp_path / "a.lines")
+    references = rl_references(tmp_path / "refs.txt", tmp_path / "a.txt", tmp_path / "a.lines")
+    assert references == [s.replace("sentence", "satz") for s in read_lines(tmp_path / "a.txt")]
+    write_lines(tmp_path / "short.txt", ["satz 0"])
+    with pytest.raises(ValueError, match=r"short.txt: no reference on line \d+ \(the file has 1 lines"):
+        rl_references(tmp_path / "short.txt", tmp_path / "a.txt", tmp_path / "a.lines")
+
+
 def test_only_target_side_rejections_are_distilled():
     assert distillable({"reason": "qe"})
     assert distillable({"reason": "language_id:tgt"})
@@ -244,6 +257,15 @@ def test_rl_pool_keeps_policy_and_teacher_chunks_apart(tmp_path, fake_generation
     assert fake_generation.loads == []
     row = read_jsonl(tmp_path / "pool.jsonl")[0]
     assert [c["origin"] for c in row["candidates"]] == ["self", "self", "teacher"]
+    references = [f"Satz {i}" for i in range(5)]
+    build_pool(tmp_path / "sources.txt", tmp_path / "with_refs.jsonl", "en", "de", {"hub": "fake/policy"},
+               {"hub": "fake/teacher"}, pool, seed=0, chunk_dir=tmp_path / "cache", references=references)
+    rows = read_jsonl(tmp_path / "with_refs.jsonl")
+    assert [c["origin"] for c in rows[3]["candidates"]] == ["self", "self", "teacher", "reference"]
+    assert rows[3]["candidates"][-1]["text"] == "Satz 3"
+    with pytest.raises(ValueError, match="4 references for the 5 sources"):
+        build_pool(tmp_path / "sources.txt", tmp_path / "bad.jsonl", "en", "de", {"hub": "fake/policy"},
+                   {"hub": "fake/teacher"}, pool, seed=0, chunk_dir=tmp_path / "cache", references=references[:4])
 
 
 def test_distillation_resumes_from_its_chunks(tmp_path, fake_generation):
@@ -264,3 +286,30 @@ def test_distillation_resumes_from_its_chunks(tmp_path, fake_generation):
     fake_generation.loads.clear()
     assert distill(tmp_path / "cache") == unchunked
     assert fake_generation.loads == []
+
+
+def test_pool_scoring_keeps_every_scorer_and_picks_by_the_weighted_mean(tmp_path, monkeypatch):
+    """Two scorers (0.25 / 0.75) and no aligner: per candidate both scores, their weighted mean as qe."""
+    from algharb.steps import rl
+
+    class LengthScorer:
+        def __init__(self, scale):
+            self.scale = scale
+
+        def score(self, sources, texts):
+            return [self.scale * len(t) for t in texts]
+
+    monkeypatch.setattr(rl, "comet_scorer", lambda spec, batch_size, threads: LengthScorer(spec["scale"]))
+    write_jsonl(tmp_path / "pool.jsonl", [
+        {"id": "a", "src": "s", "src_lang": "en", "tgt_lang": "qaa",
+         "candidates": [{"text": "ab", "origin": "self"}, {"text": "abcd", "origin": "teacher"}]}])
+    scorers = {"kiwi": {"model": {"scale": 0.1}, "weight": 0.25}, "xcomet": {"model": {"scale": 0.2}, "weight": 0.75}}
+    rl.score_pool(tmp_path / "pool.jsonl", tmp_path / "scored.jsonl", scorers, batch_size=8)
+    (row,) = read_jsonl(tmp_path / "scored.jsonl")
+    first, second = row["candidates"]
+    assert first["scores"] == {"kiwi": 0.2, "xcomet": 0.4} and first["qe"] == pytest.approx(0.35)
+    assert second["scores"] == {"kiwi": 0.4, "xcomet": 0.8} and second["qe"] == pytest.approx(0.7)
+    assert "align" not in first and second["origin"] == "teacher"
+    write_jsonl(tmp_path / "empty.jsonl", [])
+    with pytest.raises(ValueError, match="empty.jsonl holds no pool rows"):
+        rl.score_pool(tmp_path / "empty.jsonl", tmp_path / "out.jsonl", scorers, batch_size=8)

@@ -1,4 +1,4 @@
-"""CPO: the pair-selection rule and a tiny LoRA run that is merged and saved."""
+"""CPO: the chat-rendered examples and a tiny LoRA run that is merged and saved."""
 
 import pytest
 import torch
@@ -7,87 +7,14 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from algharb.io import read_jsonl
 from algharb.prompts import render_prompt
-from algharb.train.cpo import build_preference_pairs, cpo_examples, run_cpo
-
-
-def pool_row(*candidates, row_id="s1"):
-    """A pool row from (text, origin, qe) triples."""
-    return {
-        "id": row_id,
-        "src": "alpha beta",
-        "src_lang": "qaa",
-        "tgt_lang": "qab",
-        "candidates": [{"text": t, "origin": o, "qe": q} for t, o, q in candidates],
-    }
-
-
-def test_chosen_is_highest_qe_rejected_lowest_with_provenance():
-    pairs, stats = build_preference_pairs(
-        [pool_row(("b", "self", 0.5), ("a", "teacher", 0.9), ("c", "self", 0.2))], 0.1
-    )
-    assert pairs == [
-        {
-            "id": "s1",
-            "src": "alpha beta",
-            "src_lang": "qaa",
-            "tgt_lang": "qab",
-            "chosen": "a",
-            "rejected": "c",
-            "chosen_origin": "teacher",
-            "rejected_origin": "self",
-            "chosen_qe": 0.9,
-            "rejected_qe": 0.2,
-            "margin": pytest.approx(0.7),
-        }
-    ]
-    assert stats["chosen_origin"] == {"teacher": 1} and stats["rejected_origin"] == {"self": 1}
-
-
-def test_margin_is_inclusive_and_a_smaller_gap_is_skipped():
-    kept, _ = build_preference_pairs([pool_row(("a", "self", 0.75), ("b", "self", 0.5))], 0.25)
-    skipped, stats = build_preference_pairs([pool_row(("a", "self", 0.7), ("b", "self", 0.5))], 0.25)
-    assert len(kept) == 1 and skipped == []
-    assert stats["skipped"] == {"no_margin": 1, "fewer_than_two_distinct": 0}
-
-
-def test_ties_go_to_the_earlier_candidate():
-    pairs, _ = build_preference_pairs(
-        [pool_row(("low1", "self", 0.1), ("top1", "self", 0.9), ("top2", "teacher", 0.9), ("low2", "teacher", 0.1))],
-        0.0,
-    )
-    assert (pairs[0]["chosen"], pairs[0]["rejected"]) == ("top1", "low1")
-
-
-def test_identical_texts_are_never_paired():
-    # The chosen text also appears with a lower (noisy) score: the rejected must be another text.
-    pairs, _ = build_preference_pairs([pool_row(("a", "teacher", 0.9), ("b", "self", 0.5), ("a", "self", 0.2))], 0.0)
-    assert (pairs[0]["chosen"], pairs[0]["rejected"]) == ("a", "b")
-    none, stats = build_preference_pairs(
-        [pool_row(("a", "self", 0.9), ("a", "teacher", 0.1)), pool_row(("a", "self", 0.9))], 0.0
-    )
-    assert none == []
-    assert stats == {
-        "sources": 2,
-        "pairs": 0,
-        "skipped": {"no_margin": 0, "fewer_than_two_distinct": 2},
-        "chosen_origin": {},
-        "rejected_origin": {},
-    }
-
-
-def test_bad_input_is_named():
-    with pytest.raises(ValueError, match="margin"):
-        build_preference_pairs([], -0.1)
-    with pytest.raises(ValueError, match="lacks \\['candidates'\\]"):
-        build_preference_pairs([{"id": 1, "src": "a", "src_lang": "qaa", "tgt_lang": "qab"}], 0.0)
-    with pytest.raises(ValueError, match="'s1' candidate 0 qe must be a finite number"):
-        build_preference_pairs([pool_row(("a", "self", float("nan")), ("b", "self", 0.1))], 0.0)
+from algharb.train.cpo import preference_examples, run_cpo
+from algharb.train.preference_data import build_preference_pairs
 
 
 def test_examples_use_the_shared_prompt_and_end_at_eos(tiny_model_dir):
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     pairs, _ = build_preference_pairs(toy_pool(toy_rows(2)), 0.1)
-    example = cpo_examples(tokenizer, pairs)[0]
+    example = preference_examples(tokenizer, pairs)[0]
     assert example["prompt"] == render_prompt(tokenizer, pairs[0]["src"], pairs[0]["src_lang"], pairs[0]["tgt_lang"])
     assert example["chosen"] == pairs[0]["chosen"] + tokenizer.eos_token
     assert example["rejected"] == pairs[0]["rejected"] + tokenizer.eos_token

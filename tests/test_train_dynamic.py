@@ -8,7 +8,8 @@ from conftest import TINY_HPARAMS, TINY_LORA, toy_pool, toy_rows
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from algharb.io import read_jsonl
-from algharb.train.dynamic import Candidate, pad_candidates, pick_pair, run_dynamic, tokenize_pools
+from algharb.train.dynamic import pick_pair, run_dynamic
+from algharb.train.pools import Candidate, pad_candidates, tokenize_pools
 from algharb.train.losses import IGNORE_INDEX
 
 LOG_KEYS = {"step", "loss", "lr", "w", "r_qe_mean", "r_self_mean", "preference_loss", "nll_loss", "kl_loss"}

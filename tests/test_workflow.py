@@ -2,7 +2,8 @@
 
 This is the integration test of every stage: world → stand-ins → cleaning →
 distillation → two-step SFT → pools → CPO → dynamic RL → hybrid decoding →
-evaluation → ablation table and HTML report.
+evaluation → ablation table and HTML report, and the preference comparison
+(DPO, CPO on noised rejected translations, M2PO) and Collab-MT tables.
 """
 
 import copy
@@ -28,7 +29,8 @@ def reduced_config() -> dict:
     config["run_name"] = "test"
     config["demo"] = {
         "world": {"n_train": 1500, "n_dev": 20, "n_test": 24, "n_rl": 40, "n_teacher": 1500,
-                  "n_metric": 600, "n_lid": 600},
+                  "n_metric": 600, "n_lid": 600, "domain_pairs": ["en-qaa"], "n_domain_train": 64,
+                  "n_domain_dev": 8, "n_domain_test": 12},
         "tokenizer": {"vocab_size": 600},
         "base_model": {"hidden_size": 64, "num_layers": 1},
         "teacher": {"max_steps": 40, "learning_rate": 3.0e-3, "batch_size": 16},
@@ -47,11 +49,14 @@ def reduced_config() -> dict:
                                    global_batch_size=8, per_device_batch_size=8)
     config["rl"]["sources_per_language"] = 16
     config["rl"]["pool"]["samples"] = 3
-    for stage in ("cpo", "dynamic"):
+    for stage in ("cpo", "dpo", "dynamic", "m2po"):
         config["rl"][stage].update(max_steps=3, save_steps=3, global_batch_size=4, per_device_batch_size=4,
                                    lora_r=8, lora_alpha=16)
     config["decode"]["candidates"]["n"] = 4
     config["decode"]["align"]["reference_pairs"] = 500
+    config["collab"]["finetune"].update(max_steps=3, save_steps=3, warmup_steps=1, global_batch_size=8,
+                                        per_device_batch_size=8)
+    config["collab"]["sampling"]["max_new_tokens"] = 24
     return config
 
 
@@ -106,6 +111,48 @@ def test_every_cell_has_an_interval_and_marks_follow_the_p_values(finished_run):
         test = (finished_run / "results/demo/world/en-qaa/test.en").read_text().splitlines()
         assert segments["source"].tolist() == test
         assert {"chrf", "bleu", "xcomet"} <= set(segments.columns)
+
+
+def test_the_preference_table_compares_every_method_from_the_same_pools(finished_run):
+    md = (finished_run / "results/tables/preference.md").read_text()
+    labels = ["SFT", "CPO", "DPO", "CPO, noised rejected", "CPO → dynamic", "M2PO"]
+    assert [line.split("|")[1].strip() for line in md.splitlines()[2:8]] == labels
+    for pair in ("en-qaa", "en-qab"):
+        for column in ("chrF", "QE", "BLEU", "xcomet", "omission %"):  # the primary metric (chrF) first
+            assert f"{pair} {column}" in md.splitlines()[0]
+    long = pd.read_csv(finished_run / "results/tables/preference.tsv", sep="\t")
+    assert set(long["column"]) == {"xcomet", "qe", "chrf", "bleu", "omission_share"}
+    assert len(long) == 6 * 2 * 5 and long["score"].between(0, 100).all()
+    tested = long[long["p_sft"].notna()]
+    assert len(tested) == 5 * 2 * 3  # every method against SFT on every evaluation metric
+    # The paper's chain is the ablation table's two_step_rl row, decoded once for both tables.
+    assert set(long["system"]) == {"two_step_sft", "rl_cpo", "rl_dpo", "rl_cpo_noised", "two_step_rl", "rl_m2po"}
+    assert (finished_run / "results/models/cpo+dynamic").is_dir()
+
+    pool = pd.read_json(finished_run / "results/rl/pools/en-qaa.scored.jsonl", lines=True)
+    candidate = pool["candidates"][0][0]
+    assert set(candidate["scores"]) == {"qe", "evaluation"} and 0 <= candidate["align"] <= 1
+    assert candidate["qe"] == pytest.approx((candidate["scores"]["qe"] + candidate["scores"]["evaluation"]) / 2,
+                                            abs=1e-5)
+    real = pd.read_json(finished_run / "results/rl/pairs/real.jsonl", lines=True).set_index("id")
+    noised = pd.read_json(finished_run / "results/rl/pairs/noised.jsonl", lines=True).set_index("id")
+    assert len(noised) > 0 and (noised["chosen"] == real.loc[noised.index, "chosen"]).all()
+    assert (noised["rejected_origin"] == "noised").all()
+
+
+def test_the_collab_table_has_every_row_and_shared_decodings(finished_run):
+    table = pd.read_csv(finished_run / "results/tables/collab.tsv", sep="\t")
+    assert len(table) == 13 and list(table["method"][:4]) == ["Original", "Fine-tuning"] * 2
+    assert list(table.columns[3:]) == ["en-qaa bleu", "en-qaa bertscore", "qaa-en bleu", "qaa-en bertscore"]
+    assert table.iloc[:, 3:].notna().all().all()
+    scores = pd.read_csv(finished_run / "results/collab/scores/en-qaa.tsv", sep="\t")
+    # S_en-src is trained on en-qaa alone: for en-qaa its rows are the S_MT rows, decoded once.
+    shared = scores.drop_duplicates("row").set_index("row")["decoded_as"]
+    assert shared["large-collabmt-2"] == "large-collabmt-1" and shared["large-collabmt-1"] == "large-collabmt-1"
+    decoded = sorted(p.stem for p in (finished_run / "results/collab/hyp/en-qaa").glob("*.txt"))
+    assert len(decoded) == 11 and "large-collabmt-2" not in decoded
+    assert sorted(p.name for p in (finished_run / "results/collab/models/small").iterdir()) == ["en-qaa", "qaa-en"]
+    assert "L_M + (S_MT − S_M)" in (finished_run / "results/tables/collab.md").read_text()
 
 
 def test_error_spans_are_summarised_per_system(finished_run):

@@ -93,6 +93,21 @@ def test_expected_files_and_counts(built):
         assert summary["pairs"][pair]["train"] == SMALL["n_train"]
     assert len(read_lines(out / "rl" / "en.txt")) == 30
     assert summary["lid"] == {"train": 3 * 60, "valid": 3 * 20}
+    from algharb.demo.layout import WORLD, world_files
+
+    listed = {Path(f).relative_to(WORLD) for f in world_files(SMALL["pairs"])}
+    assert {Path("rl/en-qaa.qaa"), Path("rl/en-qab.qab")} <= listed
+    assert listed <= set(all_files(out))
+
+
+def test_rl_references_are_the_worlds_translations_of_the_rl_sources(built):
+    out, _, _ = built
+    sources = read_lines(out / "rl" / "en.txt")
+    for pair in SMALL["pairs"]:
+        tgt = pair.split("-")[1]
+        references = read_lines(out / "rl" / f"{pair}.{tgt}")
+        assert len(references) == len(sources)
+        assert references[:10] == [oracle_translate(src, tgt, SMALL) for src in sources[:10]]
 
 
 def test_splits_are_disjoint_by_source(built):
@@ -505,3 +520,50 @@ def test_defaults_cover_every_key():
     assert set(resolved["noise"]) == set(NOISE_KINDS)
     partial = resolve_config({"noise": {"duplicate": 0.0}})
     assert partial["noise"]["duplicate"] == 0.0 and partial["noise"]["truncated"] == RATES["truncated"]
+
+
+# ---------------------------------------------------------------- domain
+
+
+def test_a_domain_adds_its_splits_and_changes_no_other_file(built, tmp_path):
+    out, _, _ = built
+    with_domain = tmp_path / "domain"
+    summary = generate_world({**SMALL, "domain_pairs": ["en-qaa"], "n_domain_train": 200, "n_domain_dev": 20,
+                              "n_domain_test": 20}, with_domain)
+    assert summary["domain"] == {"en-qaa": {"train": 200, "dev": 20, "test": 20}}
+    for rel in all_files(out):
+        assert filecmp.cmp(out / rel, with_domain / rel, shallow=False), rel
+    domain = with_domain / "domain" / "en-qaa"
+    assert {p.name for p in domain.iterdir()} == {f"{s}.{l}" for s in ("train", "dev", "test") for l in ("en", "qaa")}
+    general = {line for rel in all_files(out) if rel.suffix == ".en" for line in read_lines(out / rel)}
+    splits = {split: set(read_lines(domain / f"{split}.en")) for split in ("train", "dev", "test")}
+    assert not (splits["train"] | splits["dev"] | splits["test"]) & general
+    assert not splits["test"] & splits["train"] and not splits["dev"] & splits["train"]
+    world = World(SMALL)
+    assert read_lines(domain / "test.qaa") == [world.oracle_translate(s, "qaa") for s in read_lines(domain / "test.en")]
+
+
+def test_the_domain_is_written_with_the_general_texts_rarest_words(built, tmp_path):
+    out, _, world = built
+    generate_world({**SMALL, "domain_pairs": ["en-qab"], "n_domain_train": 300}, tmp_path)
+    nouns = {f: lemma for lemma, e in world.lexicon.entries.items() if e.pos == "noun" for f in e.forms.values()}
+
+    def noun_counts(lines):
+        return collections.Counter(nouns[t] for line in lines for t in line.rstrip(".").lower().split() if t in nouns)
+
+    general = noun_counts(read_lines(out / "en-qab" / "teacher.en"))
+    domain = noun_counts(read_lines(tmp_path / "domain" / "en-qab" / "train.en"))
+    top_domain = [lemma for lemma, _ in domain.most_common(5)]
+    top_general = [lemma for lemma, _ in general.most_common(5)]
+
+    def share(counts, lemmas):
+        return sum(counts[lemma] for lemma in lemmas) / sum(counts.values())
+
+    # The domain's five commonest nouns are a third of its nouns and nearly absent from the general text.
+    assert share(domain, top_domain) > 0.3 and share(general, top_domain) < 0.01
+    assert share(general, top_general) > 0.3 and share(domain, top_general) < 0.01
+
+
+def test_domain_pairs_are_checked():
+    with pytest.raises(ValueError, match="domain_pairs: unsupported pair 'en-xx'"):
+        World({**SMALL, "domain_pairs": ["en-xx"]})

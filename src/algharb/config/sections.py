@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from algharb.collab.config import CollabConfig
 from algharb.config.section import ConfigError, Section, option
 from algharb.data.config import CleanConfig
 from algharb.decode.config import AlignConfig, CandidatesConfig, MBRConfig
 from algharb.generation.sampling import ChunkedGeneration
-from algharb.train.config import CPOConfig, DynamicConfig, SFTConfig
+from algharb.train.config import CPOConfig, DPOConfig, DynamicConfig, M2POConfig, SFTConfig
+from algharb.train.methods import chain_name, check_chain
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class DataConfig(Section):
     dev: dict = option(help="direction → dev set spec", factory=dict)
     test: dict = option(help="direction → test set spec", factory=dict)
     rl_sources: dict = option(help="source language → file of RL source sentences", factory=dict)
+    rl_references: dict = option(help="direction → references line-aligned with its rl_sources file (optional)",
+                                 factory=dict)
     noise_labels: dict = option(help="demo only: direction → injected-noise labels (the filters' ground truth)",
                                 factory=dict)
 
@@ -53,14 +57,67 @@ class PoolConfig(ChunkedGeneration):
 
     samples: int = option(8, "policy samples per RL source")
     include_teacher: bool = option(True, "add the teacher's translation to each pool")
+    include_reference: bool = option(True, "add the reference where data.rl_references has the direction")
+
+
+@dataclass(frozen=True)
+class NoiseConfig(Section):
+    """The noised-rejected translations of ALMA-R's analysis (§6.2)."""
+
+    p_delete: float = option(0.15, "probability that each word of the chosen translation is deleted")
+    p_swap: float = option(0.3, "probability that each pair of adjacent words is swapped")
+
+
+@dataclass(frozen=True)
+class PairsConfig(Section):
+    """Preference pairs from the scored pools (ALMA-R's triplet rule)."""
+
+    scorers: dict = option(help="models entry → weight: every candidate is scored by each and the pairs are "
+                                "picked by the weighted mean (ALMA-R: KIWI-XXL and XCOMET-XXL, 0.5 each)",
+                           factory=lambda: {"qe": 1.0})
+    margin: float = option(0.05, "minimum score gap between chosen and rejected; smaller gaps are skipped")
+    noise: NoiseConfig = option(help="noised rejected translations", factory=NoiseConfig)
+
+    def __post_init__(self):
+        if not self.scorers or any(isinstance(w, bool) or not isinstance(w, (int, float)) or w <= 0
+                                   for w in self.scorers.values()):
+            raise ConfigError(f"rl.pairs.scorers must map models entries to positive weights, got {self.scorers}")
 
 
 @dataclass(frozen=True)
 class RLConfig(Section):
     sources_per_language: int = option(15_000, "RL source sentences sampled per source language")
     pool: PoolConfig = option(help="candidate pools scored by QE", factory=PoolConfig)
+    pairs: PairsConfig = option(help="preference pairs and their scorers", factory=PairsConfig)
+    stages: list = option(help="the RL methods the paper's rows train, in order, from step-2 SFT "
+                               "(algharb.train.methods)", factory=lambda: ["cpo", "dynamic"])
+    compare: list = option(help="chains of methods, each trained from step-2 SFT on the same pools: the rows "
+                                "of the preference comparison table after SFT (empty: no table)", factory=list)
     cpo: CPOConfig = option(help="CPO with LoRA", factory=CPOConfig)
+    dpo: DPOConfig = option(help="DPO with LoRA (frozen reference)", factory=DPOConfig)
     dynamic: DynamicConfig = option(help="dynamic multi-reward optimisation with LoRA", factory=DynamicConfig)
+    m2po: M2POConfig = option(help="M2PO with LoRA", factory=M2POConfig)
+
+    def __post_init__(self):
+        check_chain(self.stages, "rl.stages")
+        for index, chain in enumerate(self.compare):
+            check_chain(chain, f"rl.compare[{index}]")
+        names = [chain_name(chain) for chain in self.compare]
+        if len(set(names)) < len(names):
+            raise ConfigError(f"rl.compare lists a chain twice: {names}")
+
+    def chains(self) -> list[list[str]]:
+        """Every chain trained: the paper's stages and the compared ones, each prefix once, in order."""
+        seen, chains = set(), []
+        for chain in [self.stages, *self.compare]:
+            for end in range(1, len(chain) + 1):
+                if chain_name(chain[:end]) not in seen:
+                    seen.add(chain_name(chain[:end]))
+                    chains.append(chain[:end])
+        return chains
+
+    def methods(self) -> set[str]:
+        return {name for chain in self.chains() for name in chain}
 
 
 @dataclass(frozen=True)
@@ -196,7 +253,12 @@ class DemoLidConfig(Section):
 class DemoCometConfig(Section):
     n_examples: int = option(20_000, "graded corruptions the stand-ins train on")
     max_epochs: int = option(100, "epoch cap")
-    max_steps: int | None = option(None, "step budget; None: per kind (qe 1200, ref 800, unified 300)")
+    max_steps: int | dict | None = option(None, "step budget: one for all, or kind → steps; None (or a kind "
+                                                "left out): per kind (qe 1200, ref 800, unified 300)")
+
+    def steps_for(self, kind: str) -> int | None:
+        """The step budget of one kind of stand-in (None: the kind's default)."""
+        return self.max_steps.get(kind) if isinstance(self.max_steps, dict) else self.max_steps
 
 
 @dataclass(frozen=True)
@@ -207,6 +269,10 @@ class DemoConfig(Section):
     teacher: DemoTeacherConfig = option(help="teacher stand-in", factory=DemoTeacherConfig)
     lid: DemoLidConfig = option(help="fastText LID stand-in", factory=DemoLidConfig)
     comet: DemoCometConfig = option(help="COMET stand-ins", factory=DemoCometConfig)
+
+
+# The rl sections that configure a trainer (and get the run's seed and threads).
+RL_TRAINERS = ("cpo", "dpo", "dynamic", "m2po")
 
 
 @dataclass(frozen=True)
@@ -225,6 +291,7 @@ class WorkflowConfig(Section):
     decode: DecodeConfig = option(help="hybrid decoding", factory=DecodeConfig)
     evaluate: EvaluateConfig = option(help="evaluation", factory=EvaluateConfig)
     resources: ResourcesConfig = option(help="per-job resources", factory=ResourcesConfig)
+    collab: CollabConfig | None = option(None, "logit-fusion decoding with small MT experts (Collab-MT Table 6)")
 
     @classmethod
     def parse(cls, config: Mapping[str, Any]) -> "WorkflowConfig":
@@ -235,10 +302,12 @@ class WorkflowConfig(Section):
         align = parsed.decode.align
         if "seed" not in config.get("decode", {}).get("align", {}):
             align = align.replace(seed=parsed.seed)
+        collab = None if config.get("collab") is None else CollabConfig.parse(config["collab"], run)
         return parsed.replace(
             demo=demo,
+            collab=collab,
             sft=SFTSteps(step1=parsed.sft.step1.replace(**run), step2=parsed.sft.step2.replace(**run)),
-            rl=parsed.rl.replace(cpo=parsed.rl.cpo.replace(**run), dynamic=parsed.rl.dynamic.replace(**run)),
+            rl=parsed.rl.replace(**{name: getattr(parsed.rl, name).replace(**run) for name in RL_TRAINERS}),
             decode=parsed.decode.replace(align=align),
         )
 

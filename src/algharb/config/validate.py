@@ -90,6 +90,8 @@ def _cross_checks(config: dict, check_paths: bool) -> list[str]:
         src_lang = pair.split("-")[0]
         if src_lang not in data["rl_sources"]:
             problems.append(f"'data.rl_sources' has no file for source language '{src_lang}' (pair '{pair}')")
+    problems += [f"'data.rl_references.{pair}': '{pair}' is not one of 'pairs'"
+                 for pair in data.get("rl_references", {}) if pair not in config["pairs"]]
     problems += _spec_problems(config)
     if config["evaluate"]["primary"] not in config["evaluate"]["metrics"]:
         problems.append("'evaluate.primary' must be one of 'evaluate.metrics'")
@@ -112,10 +114,14 @@ def _registry_problems(config: dict) -> list[str]:
     named += [(UTILITIES, "decode.mbr.utility", decode["mbr"].get("utility")),
               (ALIGNERS, "decode.align.backend", decode["align"]["backend"]),
               (BACKENDS, "decode.backend", decode.get("backend")),
-              (PREFERENCE_LOSSES, "rl.dynamic.preference_loss", config["rl"]["dynamic"].get("preference_loss"))]
+              (PREFERENCE_LOSSES, "rl.dynamic.preference_loss", config["rl"]["dynamic"].get("preference_loss")),
+              (PREFERENCE_LOSSES, "rl.m2po.preference_loss", config["rl"].get("m2po", {}).get("preference_loss"))]
+    named += _preference_method_names(config["rl"])
     named += [(BACKENDS, f"models.{name}.backend", model.get("backend")) for name, model in config["models"].items()]
     named += [(BACKENDS, f"evaluate.models.{name}.model.backend", row["model"].get("backend"))
               for name, row in config["evaluate"].get("models", {}).items()]
+    collab = config.get("collab") or {}
+    named += [(METRICS, f"collab.metrics[{i}]", name) for i, name in enumerate(collab.get("metrics", []))]
     problems = []
     for registry, where, name in named:
         if name is None:
@@ -124,16 +130,47 @@ def _registry_problems(config: dict) -> list[str]:
             registry.get(name, where=f"'{where}'")
         except ValueError as err:
             problems.append(str(err))
-    return problems + _metric_model_problems(config)
+    return problems + _metric_model_problems(config) + _preference_problems(config)
+
+
+def _preference_method_names(rl: dict) -> list:
+    from algharb.train.methods import PREFERENCE_METHODS
+
+    named = [(PREFERENCE_METHODS, f"rl.stages[{i}]", name) for i, name in enumerate(rl.get("stages", []))]
+    return named + [(PREFERENCE_METHODS, f"rl.compare[{i}][{j}]", name)
+                    for i, chain in enumerate(rl.get("compare", [])) for j, name in enumerate(chain)]
+
+
+def _preference_problems(config: dict) -> list[str]:
+    """Pair scorers are models entries; M2PO's faithfulness reward needs an aligner."""
+    rl = config["rl"]
+    problems = [f"'rl.pairs.scorers.{name}' names no entry of 'models' (have: {', '.join(sorted(config['models']))})"
+                for name in rl.get("pairs", {}).get("scorers", {}) if name not in config["models"]]
+    methods = {name for chain in [rl.get("stages", []), *rl.get("compare", [])] for name in chain}
+    if "m2po" in methods and config["decode"]["align"]["backend"] == "none":
+        problems.append("'rl' trains m2po, whose static reward adds S_align, but 'decode.align.backend' is 'none'")
+    return problems
 
 
 def _metric_model_problems(config: dict) -> list[str]:
     """A metric with a model of its own (``bertscore``) needs that ``models`` entry."""
     from algharb.metrics import METRICS, metric_model_entries
 
-    metrics = [name for name in config["evaluate"]["metrics"] if name in METRICS]
-    return [f"models.{entry}: missing, but evaluate.metrics names a metric that scores with it"
-            for entry in metric_model_entries(metrics) if entry not in config["models"]]
+    problems = []
+    sections = [("evaluate.metrics", config["evaluate"]["metrics"])]
+    if config.get("collab"):
+        sections.append(("collab.metrics", _collab_metrics(config["collab"])))
+    for where, names in sections:
+        metrics = [name for name in names if name in METRICS]
+        problems += [f"models.{entry}: missing, but {where} names a metric that scores with it"
+                     for entry in metric_model_entries(metrics) if entry not in config["models"]]
+    return problems
+
+
+def _collab_metrics(collab: dict) -> list[str]:
+    from algharb.collab.config import CollabConfig
+
+    return collab.get("metrics", CollabConfig().metrics)
 
 
 def _spec_problems(config: dict) -> list[str]:
@@ -155,6 +192,28 @@ def _spec_problems(config: dict) -> list[str]:
             clean.qe_for(pair)  # the QE settings are checked there (QEConfig.check)
         except ValueError as err:
             problems.append(f"{err} (pair {pair})")
+    return problems + _collab_problems(config)
+
+
+def _collab_problems(config: dict) -> list[str]:
+    """The collab section as a whole (symbols, directions, models) and its corpus specs."""
+    from algharb.collab.config import CollabConfig
+    from algharb.data.ingest import normalize_spec
+
+    collab = config.get("collab")
+    if not collab:
+        return []
+    try:
+        CollabConfig.parse(collab, run={})
+    except ValueError as err:
+        return [str(err)]
+    problems = []
+    for direction, splits in collab["data"].items():
+        for split, spec in splits.items():
+            try:
+                normalize_spec(spec, where=f"collab.data.{direction}.{split}")
+            except ValueError as err:
+                problems.append(str(err))
     return problems
 
 
@@ -180,12 +239,24 @@ def declared_paths(config: dict) -> list[tuple[str, str]]:
                 found += [(f"data.{section}.{pair}", path) for path in _spec_paths_or_none(spec)]
     for lang, path in data["rl_sources"].items():
         found.append((f"data.rl_sources.{lang}", path))
+    for pair, path in data.get("rl_references", {}).items():
+        found.append((f"data.rl_references.{pair}", path))
     for system, files in config["evaluate"].get("external", {}).items():
         found += [(f"evaluate.external.{system}.{pair}", path) for pair, path in files.items()]
     for name, row in config["evaluate"].get("models", {}).items():
         if "path" in row["model"]:
             found.append((f"evaluate.models.{name}.model.path", row["model"]["path"]))
-    return found
+    return found + _collab_paths(config.get("collab") or {})
+
+
+def _collab_paths(collab: dict) -> list[tuple[str, str]]:
+    found = []
+    for direction, splits in collab.get("data", {}).items():
+        for split, spec in splits.items():
+            found += [(f"collab.data.{direction}.{split}", path) for path in _spec_paths_or_none(spec)]
+    models = [("collab.small", collab.get("small", {}))]
+    models += [(f"collab.large.{size}", model) for size, model in collab.get("large", {}).items()]
+    return found + [(f"{key}.path", model["path"]) for key, model in models if "path" in model]
 
 
 def _spec_paths_or_none(spec) -> list[str]:

@@ -75,6 +75,13 @@ DEFAULT_WORLD: dict = {
     "n_teacher": 15000,
     # Clean pairs per pair to build metric-model training data.
     "n_metric": 4000,
+    # A specialised domain (Collab-MT experts): pairs of it to write, and its
+    # train / dev / test sizes. Its frequent words are the general text's
+    # rarest (the Zipf ranking reversed), so general models seldom saw them.
+    "domain_pairs": [],
+    "n_domain_train": 2000,
+    "n_domain_dev": 100,
+    "n_domain_test": 100,
     # Sentences per language for language-ID training / validation.
     "n_lid": 3000,
     "n_lid_valid": 300,
@@ -121,7 +128,9 @@ DEFAULT_WORLD: dict = {
     },
 }
 
-_COUNT_KEYS = ("n_train", "n_dev", "n_test", "n_rl", "n_teacher", "n_metric", "n_lid", "n_lid_valid")
+_COUNT_KEYS = ("n_train", "n_dev", "n_test", "n_rl", "n_teacher", "n_metric", "n_lid", "n_lid_valid",
+               "n_domain_train", "n_domain_dev", "n_domain_test")
+DOMAIN_SPLITS = ("train", "dev", "test")
 _PROBABILITY_KEYS = ("p_pronoun", "p_plural", "p_negation", "p_past", "p_future")
 _SHARE_KEYS = ("cognate_share",)
 _LIMIT_KEYS = ("max_adjectives", "max_pps", "max_relatives", "max_subordinates")
@@ -141,6 +150,7 @@ def resolve_config(config: dict | None) -> dict:
     resolved["noise"] = _resolve_noise(config.get("noise", {}))
     _check_values(resolved)
     resolved["pairs"] = list(resolved["pairs"])
+    resolved["domain_pairs"] = list(resolved["domain_pairs"])
     return resolved
 
 
@@ -193,16 +203,17 @@ def _check_values(c: dict) -> None:
         if isinstance(c[key], bool) or not isinstance(c[key], (int, float)) or c[key] < 0:
             raise ValueError(f"{key} must be a number ≥ 0, got {c[key]!r}")
     _check_pairs(c["pairs"])
+    _check_pairs(c["domain_pairs"], key="domain_pairs", allow_empty=True)
 
 
-def _check_pairs(pairs) -> None:
-    if not isinstance(pairs, (list, tuple)) or not pairs:
-        raise ValueError(f"pairs must be a non-empty list like ['en-qaa'], got {pairs!r}")
+def _check_pairs(pairs, key: str = "pairs", allow_empty: bool = False) -> None:
+    if not isinstance(pairs, (list, tuple)) or not (pairs or allow_empty):
+        raise ValueError(f"{key} must be a non-empty list like ['en-qaa'], got {pairs!r}")
     for pair in pairs:
         if pair not in SUPPORTED_PAIRS:
-            raise ValueError(f"pairs: unsupported pair {pair!r}; the demo world has {', '.join(SUPPORTED_PAIRS)}")
+            raise ValueError(f"{key}: unsupported pair {pair!r}; the demo world has {', '.join(SUPPORTED_PAIRS)}")
     if len(set(pairs)) != len(pairs):
-        raise ValueError(f"pairs lists a pair twice: {pairs!r}")
+        raise ValueError(f"{key} lists a pair twice: {pairs!r}")
 
 
 # --------------------------------------------------------------------------
@@ -222,6 +233,8 @@ class World:
         rates = GrammarRates(**{key: c[key] for key in _PROBABILITY_KEYS + _LIMIT_KEYS})
         zipf = (c["zipf_exponent"], c["zipf_offset"])
         self.sampler = SentenceSampler(self.lexicon, rates, zipf, c["min_words"], c["max_words"])
+        self.domain_sampler = SentenceSampler(self.lexicon, rates, zipf, c["min_words"], c["max_words"],
+                                              tail_first=True)
 
     # -- sentences -----------------------------------------------------------
 
@@ -350,8 +363,9 @@ class _Pool:
         self.trees: dict[str, Sentence] = {}
         self.cache: dict[tuple[str, str], str] = {}
 
-    def draw(self, n: int) -> list[str]:
-        """``n`` sentences never drawn before (by English string)."""
+    def draw(self, n: int, sampler: SentenceSampler | None = None) -> list[str]:
+        """``n`` sentences never drawn before (by English string), from the general sampler unless told."""
+        sampler = sampler or self.world.sampler
         drawn = []
         attempts = 0
         while len(drawn) < n:
@@ -360,7 +374,7 @@ class _Pool:
                 raise ValueError(
                     f"only {len(self.trees)} distinct sentences found; raise max_words or lexicon_size, or lower the n_* counts"
                 )
-            tree = self.world.sampler.sample(self.rng)
+            tree = sampler.sample(self.rng)
             english = self.world.english.render(tree)
             if english not in self.trees:
                 self.trees[english] = tree
@@ -381,7 +395,7 @@ def generate_world(config: dict | None, out_dir) -> dict:
 
     Per pair ``{s}-{t}``: ``raw/train.{s|t}`` (noisy), ``raw/noise_labels.tsv``
     (evaluation only), clean ``dev``/``test``/``teacher``/``metric`` pairs;
-    plus ``rl/{s}.txt`` and ``lid/{train,valid}.txt``. Dev, test and RL
+    plus ``rl/{s}.txt`` with ``rl/{s}-{t}.{t}`` (their references) and ``lid/{train,valid}.txt``. Dev, test and RL
     sentences are drawn first, so they stay the same when only the other
     counts change, and every split is disjoint from every other by source.
     """
@@ -394,8 +408,26 @@ def generate_world(config: dict | None, out_dir) -> dict:
     write_lines(out / "rl" / f"{SOURCE_LANGUAGE}.txt", rl)
     for pair in c["pairs"]:
         summary["pairs"][pair] = _write_pair(pair, pool, c, out, dev, test)
+        # The RL sources' references (ALMA-R's triplets hold the reference); translation draws nothing.
+        tgt = split_pair(pair)[1]
+        write_lines(out / "rl" / f"{pair}.{tgt}", [pool.translate(s, tgt) for s in rl])
     summary["lid"] = _write_lid(pool, c, out)
+    # Drawn last, so that adding a domain changes none of the files above.
+    for pair in c["domain_pairs"]:
+        summary.setdefault("domain", {})[pair] = _write_domain(pair, pool, c, out)
     return summary
+
+
+def _write_domain(pair: str, pool: _Pool, c: dict, out: Path) -> dict:
+    """Clean train/dev/test pairs of the specialised domain under ``domain/{pair}/`` (disjoint from all else)."""
+    src, tgt = split_pair(pair)
+    counts = {}
+    for split in DOMAIN_SPLITS:
+        sources = pool.draw(c[f"n_domain_{split}"], sampler=pool.world.domain_sampler)
+        write_lines(out / "domain" / pair / f"{split}.{src}", sources)
+        write_lines(out / "domain" / pair / f"{split}.{tgt}", [pool.translate(s, tgt) for s in sources])
+        counts[split] = len(sources)
+    return counts
 
 
 def _write_pair(pair: str, pool: _Pool, c: dict, out: Path, dev: list[str], test: list[str]) -> dict:

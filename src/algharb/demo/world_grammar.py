@@ -128,14 +128,20 @@ class SentenceSampler:
     """Samples sentence trees whose English length lies in ``[min_words, max_words]``."""
 
     def __init__(
-        self, lexicon: Lexicon, rates: GrammarRates, zipf: tuple[float, float], min_words: int, max_words: int
+        self, lexicon: Lexicon, rates: GrammarRates, zipf: tuple[float, float], min_words: int, max_words: int,
+        tail_first: bool = False,
     ):
-        """``zipf`` is ``(exponent, offset)`` of the word-choice distribution."""
+        """``zipf`` is ``(exponent, offset)`` of the word-choice distribution.
+
+        ``tail_first`` reverses every content class's ranking (prepositions
+        keep theirs): the rarest lemmas of the general text become the most
+        frequent, which is how the world's specialised domain is written.
+        """
         self.lexicon = lexicon
         self.rates = rates
         self.min_words = min_words
         self.max_words = max_words
-        ranked = lexicon.ranked
+        ranked = {cls: list(reversed(lemmas)) for cls, lemmas in lexicon.ranked.items()} if tail_first else lexicon.ranked
         # Interleaving the class lists by rank keeps every class's head frequent.
         self.zipf = {
             "animate": _zipf(_interleave(ranked["person"], ranked["animal"]), *zipf),

@@ -34,7 +34,7 @@ def model_identity(spec: Mapping) -> dict:
     fingerprinted that way. A configured ``prompt`` enters parsed (with a
     template file's content hash), so an edited prompt regenerates the chunks
     it made. A model retrained in place
-    (``results/models/dynamic``) keeps its path but must not reuse the old
+    (``results/models/cpo+dynamic``) keeps its path but must not reuse the old
     model's chunks. Hashing the weights would take minutes for a large model;
     rewriting a file changes its mtime.
     """

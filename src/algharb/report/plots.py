@@ -87,7 +87,7 @@ def training_curves(logs: dict[str, list[dict]], path) -> None:
     axes[0].set_ylabel("training loss")
     axes[0].set_yscale("log")
     axes[0].legend()
-    dynamic = logs.get("dynamic", [])
+    dynamic = _last_method_log(logs, "dynamic")
     for key in ("w", "r_qe_mean", "r_self_mean", "kl_loss", "preference_loss"):
         points = [(r["step"], r[key]) for r in dynamic if key in r]
         if points:
@@ -95,7 +95,7 @@ def training_curves(logs: dict[str, list[dict]], path) -> None:
     axes[1].set_xlabel("step")
     axes[1].set_title("dynamic multi-reward optimisation")
     axes[1].legend(fontsize=8)
-    cpo = logs.get("cpo", [])
+    cpo = _last_method_log(logs, "cpo")
     for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"):
         points = [(r["step"], r[key]) for r in cpo if key in r]
         if points:
@@ -105,6 +105,11 @@ def training_curves(logs: dict[str, list[dict]], path) -> None:
     axes[2].legend(fontsize=8)
     fig.tight_layout()
     _save(fig, path)
+
+
+def _last_method_log(logs: dict[str, list[dict]], method: str) -> list[dict]:
+    """The log of the first stage whose chain (``cpo+dynamic``) ends with ``method``; [] when none."""
+    return next((rows for stage, rows in logs.items() if stage.split("+")[-1] == method), [])
 
 
 def lambda_sweep_lines(table: pd.DataFrame, path) -> None:

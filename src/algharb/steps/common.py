@@ -9,6 +9,17 @@ from ..io import read_lines
 log = logging.getLogger(__name__)
 
 
+def read_spec_corpus(spec: dict, where: str):
+    """The corpus a config spec describes; pairs that are not valid UTF-8 are left out and reported."""
+    from ..data.ingest import read_corpus
+
+    corpus = read_corpus(spec, where=where)
+    if corpus.invalid_utf8_lines:
+        log.warning("%s: dropped %d pair(s) that are not valid UTF-8 (lines %s)", where,
+                    len(corpus.invalid_utf8_lines), corpus.invalid_utf8_lines[:10])
+    return corpus
+
+
 def read_parallel_lines(src_path, tgt_path) -> tuple[list[str], list[str]]:
     """Two line-aligned files; different lengths are an error naming both."""
     sources, targets = read_lines(src_path), read_lines(tgt_path)

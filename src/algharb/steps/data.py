@@ -20,12 +20,13 @@ from ..data.clean import apply_qe_rejections, apply_rule_filters
 from ..data.config import CleanConfig, FilterConfig, QEConfig
 from ..data.decisions import INVALID_UTF8, funnel_from_counts, read_decisions, write_decisions, write_tsv
 from ..data.dedup import dedup_keys, gather_duplicates, save_dedup_keys
-from ..data.ingest import iter_raw_pairs, read_corpus
+from ..data.ingest import iter_raw_pairs
 from ..data.qe import QE_REASON, qe_cutoff
 from ..data.shards import load_line_reasons, merge_shard_decisions, read_shard, save_line_reasons, shard_ids
 from ..data.shards import write_shards
 from ..io import atomic_write, write_lines
 from ..metrics.comet import comet_scorer
+from .common import read_spec_corpus
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,7 @@ def shard_corpus_step(spec: dict, out_dir, shard_size: int, where: str = "corpus
 
 def prepare_split_step(spec: dict, out_src, out_tgt, where: str = "split") -> int:
     """Write a dev/test set of any ingest format as two plain line-aligned files."""
-    corpus = read_corpus(spec, where=where)
-    if corpus.invalid_utf8_lines:
-        log.warning("%s: dropped %d pair(s) that are not valid UTF-8 (lines %s)", where,
-                    len(corpus.invalid_utf8_lines), corpus.invalid_utf8_lines[:10])
+    corpus = read_spec_corpus(spec, where)
     write_lines(out_src, corpus.src)
     write_lines(out_tgt, corpus.tgt)
     return len(corpus)

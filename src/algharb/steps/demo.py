@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ..config.sections import DemoCometConfig
 from ..io import read_lines, write_json
 from ..prompts import split_pair
 from .common import read_parallel_lines
@@ -96,6 +97,6 @@ def train_comet_standin(kind: str, encoder_dir, files: list[str], pairs: list[st
     examples = make_graded_examples([(r["src"], r["tgt"]) for r in rows], seed=seed,
                                     n_examples=options["n_examples"])
     # Budget in steps (deterministic), not seconds; None takes the per-kind default.
+    budget = DemoCometConfig.from_dict(options, where="demo.comet")
     return train_standin(kind, examples, encoder_dir, Path(out_dir), seed=seed,
-                         max_steps=options["max_steps"], max_epochs=options["max_epochs"],
-                         threads=threads)
+                         max_steps=budget.steps_for(kind), max_epochs=budget.max_epochs, threads=threads)

@@ -1,4 +1,4 @@
-"""Training steps: two-step SFT, CPO pairs and training, dynamic multi-reward RL."""
+"""Training steps: two-step SFT, preference pairs, and the preference methods (CPO, DPO, dynamic, M2PO)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ def _hparams(hparams: dict, threads: int) -> dict:
 
 
 def read_rows(paths) -> list[dict]:
+    """The JSONL rows of one path or of several, in order."""
+    if isinstance(paths, str) or hasattr(paths, "__fspath__"):
+        paths = [paths]
     rows = []
     for path in paths:
         part = read_jsonl(path)
@@ -44,33 +47,62 @@ def sft_step(base: dict, data_paths, out_dir, checkpoint_dir, hparams: dict, thr
                    throughput_log=throughput_log)
 
 
-def cpo_pairs_step(pool_paths, pairs_path, stats_path, margin: float) -> dict:
-    """Chosen/rejected pairs from the QE-scored pools; skipped sources are counted."""
-    from ..train.cpo import build_preference_pairs
+def preference_pairs_step(pool_paths, real_path, noised_path, stats_path, margin: float, seed: int,
+                          p_delete: float, p_swap: float) -> dict:
+    """Chosen/rejected pairs from the scored pools (real), and the same with noised rejected ones.
 
-    pairs, stats = build_preference_pairs(read_rows(pool_paths), margin)
-    write_jsonl(pairs_path, pairs)
-    write_json(stats_path, {"margin": margin, **stats})
-    log.info("CPO pairs: %s", stats)
+    The stats file counts, for both, the pairs kept, the sources skipped by
+    reason and the systems the chosen and rejected translations came from.
+    """
+    from ..train.preference_data import build_preference_pairs, noised_pairs
+
+    real, real_stats = build_preference_pairs(read_rows(pool_paths), margin)
+    noised, noised_stats = noised_pairs(real, seed, p_delete, p_swap)
+    write_jsonl(real_path, real)
+    write_jsonl(noised_path, noised)
+    stats = {"margin": margin, "real": real_stats, "noised": {"p_delete": p_delete, "p_swap": p_swap, **noised_stats}}
+    write_json(stats_path, stats)
+    log.info("preference pairs: %s", stats)
     return stats
 
 
+# The preference methods' stages (algharb.train.methods) all read their data (pairs or pools) from
+# ``data_paths``; trl and torch are imported in the job that trains.
+
+
+def _run_preference(run, model_dir, data_paths, out_dir, checkpoint_dir, hparams, threads, throughput_log):
+    return run(model_dir, read_rows(data_paths), out_dir, checkpoint_dir, _hparams(hparams, threads),
+               throughput_log=throughput_log)
+
+
 @TRAINING_STAGES.register("cpo")
-def cpo_step(model_dir, pairs_path, out_dir, checkpoint_dir, hparams: dict, threads: int = 1,
-             throughput_log=None):
+def cpo_step(model_dir, data_paths, out_dir, checkpoint_dir, hparams: dict, threads: int = 1, throughput_log=None):
     from ..train.cpo import run_cpo
 
-    return run_cpo(model_dir, read_jsonl(pairs_path), out_dir, checkpoint_dir, _hparams(hparams, threads),
-                   throughput_log=throughput_log)
+    return _run_preference(run_cpo, model_dir, data_paths, out_dir, checkpoint_dir, hparams, threads, throughput_log)
+
+
+@TRAINING_STAGES.register("dpo")
+def dpo_step(model_dir, data_paths, out_dir, checkpoint_dir, hparams: dict, threads: int = 1, throughput_log=None):
+    from ..train.dpo import run_dpo
+
+    return _run_preference(run_dpo, model_dir, data_paths, out_dir, checkpoint_dir, hparams, threads, throughput_log)
 
 
 @TRAINING_STAGES.register("dynamic")
-def dynamic_step(model_dir, pool_paths, out_dir, checkpoint_dir, hparams: dict, threads: int = 1,
+def dynamic_step(model_dir, data_paths, out_dir, checkpoint_dir, hparams: dict, threads: int = 1,
                  throughput_log=None):
     from ..train.dynamic import run_dynamic
 
-    return run_dynamic(model_dir, read_rows(pool_paths), out_dir, checkpoint_dir,
-                       _hparams(hparams, threads), throughput_log=throughput_log)
+    return _run_preference(run_dynamic, model_dir, data_paths, out_dir, checkpoint_dir, hparams, threads,
+                           throughput_log)
+
+
+@TRAINING_STAGES.register("m2po")
+def m2po_step(model_dir, data_paths, out_dir, checkpoint_dir, hparams: dict, threads: int = 1, throughput_log=None):
+    from ..train.m2po import run_m2po
+
+    return _run_preference(run_m2po, model_dir, data_paths, out_dir, checkpoint_dir, hparams, threads, throughput_log)
 
 
 def run_training_step(name: str, **kwargs):

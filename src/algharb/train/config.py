@@ -80,19 +80,22 @@ class SFTConfig(TrainerConfig):
 
 @dataclass(frozen=True)
 class CPOConfig(LoraOptions, TrainerConfig):
-    """CPO (Xu et al. 2024) with LoRA; ``margin`` is read by the pair builder, not the trainer."""
-
-    PAIR_KEYS = ("margin",)
+    """CPO (Xu et al. 2024) with LoRA, on the pairs of ``rl.pairs``."""
 
     learning_rate: float = option(1e-4, "peak learning rate (ALMA-R's CPO rate for LoRA; the paper gives none)")
-    margin: float = option(0.05, "minimum QE gap between chosen and rejected; smaller gaps are skipped")
     beta: float = option(0.1, "β of the preference term")
     cpo_alpha: float = option(1.0, "weight of the NLL term on the chosen translation")
     loss_type: str = option("sigmoid", "trl CPO loss: sigmoid, hinge, ipo or simpo")
 
-    def trainer_dict(self) -> dict[str, Any]:
-        """What the trainer reads (the pair builder's margin left out)."""
-        return {k: v for k, v in self.to_dict().items() if k not in self.PAIR_KEYS}
+
+@dataclass(frozen=True)
+class DPOConfig(LoraOptions, TrainerConfig):
+    """DPO (Rafailov et al. 2023) with LoRA on the same pairs as CPO; the frozen reference is the
+    starting model (the LoRA adapter switched off), as in ALMA-R's CPO-vs-DPO analysis."""
+
+    learning_rate: float = option(1e-4, "peak learning rate (CPO's, so the two differ in the loss only)")
+    beta: float = option(0.1, "β of DPO's implicit reward")
+    loss_type: str = option("sigmoid", "trl DPO loss, e.g. sigmoid, hinge, ipo")
 
 
 @dataclass(frozen=True)
@@ -109,4 +112,21 @@ class DynamicConfig(LoraOptions, TrainerConfig):
     w_start: float = option(0.05, "w(t) at the first step (weight of R_self)")
     w_end: float = option(0.8, "w(t) at the last step")
     length_normalise: bool = option(True, "R_self = mean per-token log-prob (true) or the sum")
+    score_batch_size: int = option(16, "sequences per no-grad scoring forward")
+
+
+@dataclass(frozen=True)
+class M2POConfig(LoraOptions, TrainerConfig):
+    """M2PO ("Beyond Single-Reward: Multi-Pair, Multi-Perspective Preference Optimization for Machine
+    Translation", §3) with LoRA. Where the paper is silent (schedule shape, base loss, weights) the
+    choices are these options' defaults; see :mod:`algharb.train.m2po`."""
+
+    learning_rate: float = option(1e-6, "peak learning rate (the dynamic stage's)")
+    preference_loss: str = option("cpo", "pairwise base loss by registry name (algharb.train.preference)")
+    beta: float = option(0.1, "β of the preference term")
+    nll_weight: float = option(1.0, "weight of the NLL term on each source's best candidate")
+    faithfulness_weight: float = option(1.0, "λ_f in r_s = r_QE + λ_f·S_align (both on 0-1)")
+    alpha_start: float = option(0.0, "α_t at the first step: weight of the policy's z-scored log-prob")
+    alpha_end: float = option(0.5, "α_t at the last step (linear in between)")
+    length_normalise: bool = option(True, "r_d = mean per-token log-prob (true) or the sum")
     score_batch_size: int = option(16, "sequences per no-grad scoring forward")

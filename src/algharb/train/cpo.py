@@ -1,20 +1,15 @@
 """Contrastive Preference Optimisation (CPO) on QE-ranked translation pairs.
 
-For each source the candidate pool holds the SFT model's own samples
-(origin ``"self"``) and the teacher's translation (``"teacher"``), each with a
-reference-free QE score. :func:`build_preference_pairs` turns a pool into one
-(chosen, rejected) pair: chosen is the highest-QE candidate, rejected the
-lowest-QE candidate with a different text, kept only if their QE gap reaches
-``margin``. :func:`run_cpo` trains a LoRA adapter with TRL's CPO trainer
+The pairs come from :mod:`algharb.train.preference_data` (chosen = the
+best-scored candidate of a source, rejected = the worst, or a noised copy of
+the chosen one). :func:`run_cpo` trains a LoRA adapter with TRL's CPO trainer
 (``−log σ(β·(log π(y_w) − log π(y_l))) + cpo_alpha·NLL(y_w)``), merges it
 into the base and saves the full model.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -25,7 +20,6 @@ from algharb.train.common import (
     load_tokenizer,
     lora_config,
     model_init_kwargs,
-    pool_candidates,
     prompt_and_completion,
     stage_config,
     save_merged_model,
@@ -36,83 +30,8 @@ from algharb.train.common import (
 from algharb.train.config import CPOConfig
 from algharb.train.throughput import attach_throughput_log, preference_sequence_lengths
 
-SKIP_REASONS = ("no_margin", "fewer_than_two_distinct")
-
-
-def select_pair(candidates: list[Mapping[str, Any]]) -> tuple[int, int] | None:
-    """Indices (chosen, rejected): highest QE, and lowest QE among different texts.
-
-    Ties go to the earlier candidate. None when no candidate differs in text
-    from the chosen one.
-    """
-    if not candidates:
-        return None
-    chosen = max(range(len(candidates)), key=lambda i: (candidates[i]["qe"], -i))
-    others = [i for i in range(len(candidates)) if candidates[i]["text"] != candidates[chosen]["text"]]
-    if not others:
-        return None
-    rejected = min(others, key=lambda i: (candidates[i]["qe"], i))
-    return chosen, rejected
-
-
-def build_preference_pairs(
-    pool_rows: Iterable[Mapping[str, Any]], margin: float
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One (chosen, rejected) pair per source whose QE gap is at least ``margin``.
-
-    Returns the pairs, each with the texts, origins, QE scores and their gap
-    (``margin``), and stats: ``sources``, ``pairs``, ``skipped`` by reason
-    (``no_margin``, ``fewer_than_two_distinct``) and counts of chosen/rejected
-    origins. Pure: no I/O, no randomness.
-    """
-    if margin < 0 or not math.isfinite(margin):
-        raise ValueError(f"margin must be a finite number ≥ 0, got {margin}")
-    pairs: list[dict[str, Any]] = []
-    skipped = Counter({reason: 0 for reason in SKIP_REASONS})
-    chosen_origins: Counter = Counter()
-    rejected_origins: Counter = Counter()
-    sources = 0
-    for index, row in enumerate(pool_rows):
-        sources += 1
-        candidates = pool_candidates(row, index)
-        selected = select_pair(candidates)
-        if selected is None:
-            skipped["fewer_than_two_distinct"] += 1
-            continue
-        chosen, rejected = candidates[selected[0]], candidates[selected[1]]
-        gap = chosen["qe"] - rejected["qe"]
-        if gap < margin:
-            skipped["no_margin"] += 1
-            continue
-        chosen_origins[chosen["origin"]] += 1
-        rejected_origins[rejected["origin"]] += 1
-        pairs.append(
-            {
-                "id": row["id"],
-                "src": row["src"],
-                "src_lang": row["src_lang"],
-                "tgt_lang": row["tgt_lang"],
-                "chosen": chosen["text"],
-                "rejected": rejected["text"],
-                "chosen_origin": chosen["origin"],
-                "rejected_origin": rejected["origin"],
-                "chosen_qe": chosen["qe"],
-                "rejected_qe": rejected["qe"],
-                "margin": gap,
-            }
-        )
-    stats = {
-        "sources": sources,
-        "pairs": len(pairs),
-        "skipped": dict(skipped),
-        "chosen_origin": dict(chosen_origins),
-        "rejected_origin": dict(rejected_origins),
-    }
-    return pairs, stats
-
-
-def cpo_examples(tokenizer, pairs: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """Chat-rendered {prompt, chosen, rejected} strings for TRL's CPO trainer.
+def preference_examples(tokenizer, pairs: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Chat-rendered {prompt, chosen, rejected} strings for TRL's CPO and DPO trainers.
 
     The messages come from :mod:`algharb.prompts`; rendering here (rather than
     inside TRL) lets each answer end at the eos token, see
@@ -131,6 +50,49 @@ def cpo_examples(tokenizer, pairs: Iterable[Mapping[str, Any]]) -> list[dict[str
     return examples
 
 
+def run_trl_preference(hp, model_dir, pairs, build_trainer, out_dir, checkpoint_dir, throughput_log,
+                       lengths) -> Path:
+    """What CPO and DPO share: load the tokenizer, render ``pairs``, train with resume, save merged.
+
+    ``build_trainer(model_dir, examples, tokenizer)`` makes the TRL trainer;
+    ``lengths`` measures its batches for the throughput log.
+    """
+    set_threads(hp.threads)
+    model_dir = check_model_dir(model_dir)
+    tokenizer = load_tokenizer(model_dir, hp.eos_token)
+    trainer = build_trainer(model_dir, preference_examples(tokenizer, pairs), tokenizer)
+    attach_throughput_log(trainer, throughput_log, hp.peak_tflops, lengths)
+    train_with_resume(trainer, checkpoint_dir)
+    return save_merged_model(trainer, model_dir, out_dir, checkpoint_dir, hp.merged_dtype)
+
+
+def cpo_trainer(model_dir: Path, examples: list[dict[str, str]], tokenizer, checkpoint_dir, hp: CPOConfig):
+    """TRL's CPOTrainer on chat-rendered examples with a LoRA policy."""
+    from datasets import Dataset
+
+    # CPO lives in trl.experimental since TRL 1.x; the import warns about that on every run.
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    from trl.experimental import cpo as trl_cpo
+
+    config = trl_cpo.CPOConfig(
+        **training_arguments_kwargs(hp, checkpoint_dir),
+        max_length=hp.max_length,
+        beta=hp.beta,
+        cpo_alpha=hp.cpo_alpha,
+        loss_type=hp.loss_type,
+        remove_unused_columns=False,
+        model_init_kwargs={**model_init_kwargs(hp), "device_map": None},
+    )
+    return trl_cpo.CPOTrainer(
+        model=str(model_dir),
+        args=config,
+        train_dataset=Dataset.from_list(examples),
+        processing_class=tokenizer,
+        peft_config=lora_config(hp),
+        callbacks=[JsonlStepLog(Path(checkpoint_dir) / LOG_NAME)],
+    )
+
+
 def run_cpo(
     model_dir: str | os.PathLike,
     pairs: Iterable[Mapping[str, Any]],
@@ -145,36 +107,10 @@ def run_cpo(
     tokens/s and MFU per step. Checkpoints (adapter +
     optimizer) go to ``checkpoint_dir`` and a rerun resumes from them.
     """
-    from datasets import Dataset
-
-    # CPO lives in trl.experimental since TRL 1.x; the import warns about that on every run.
-    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-    from trl.experimental import cpo as trl_cpo
-
-    # ``margin`` is the pair builder's (build_preference_pairs); the trainer ignores it.
     hp = stage_config(CPOConfig, hparams, "cpo")
-    set_threads(hp.threads)
-    model_dir = check_model_dir(model_dir)
-    tokenizer = load_tokenizer(model_dir, hp.eos_token)
-    examples = cpo_examples(tokenizer, pairs)
 
-    config = trl_cpo.CPOConfig(
-        **training_arguments_kwargs(hp, checkpoint_dir),
-        max_length=hp.max_length,
-        beta=hp.beta,
-        cpo_alpha=hp.cpo_alpha,
-        loss_type=hp.loss_type,
-        remove_unused_columns=False,
-        model_init_kwargs={**model_init_kwargs(hp), "device_map": None},
-    )
-    trainer = trl_cpo.CPOTrainer(
-        model=str(model_dir),
-        args=config,
-        train_dataset=Dataset.from_list(examples),
-        processing_class=tokenizer,
-        peft_config=lora_config(hp),
-        callbacks=[JsonlStepLog(Path(checkpoint_dir) / LOG_NAME)],
-    )
-    attach_throughput_log(trainer, throughput_log, hp.peak_tflops, preference_sequence_lengths)
-    train_with_resume(trainer, checkpoint_dir)
-    return save_merged_model(trainer, model_dir, out_dir, checkpoint_dir, hp.merged_dtype)
+    def build(model_dir, examples, tokenizer):
+        return cpo_trainer(model_dir, examples, tokenizer, checkpoint_dir, hp)
+
+    return run_trl_preference(hp, model_dir, pairs, build, out_dir, checkpoint_dir, throughput_log,
+                              preference_sequence_lengths)

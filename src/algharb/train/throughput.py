@@ -224,7 +224,7 @@ def _synchronized_clock() -> float:
 
 
 def preference_sequence_lengths(batch: Mapping[str, Any]) -> list[int]:
-    """Lengths of the prompt+chosen and prompt+rejected sequences of a TRL CPO/DPO batch."""
+    """Lengths of the prompt+chosen and prompt+rejected sequences of a TRL CPO batch."""
     return [
         int(n) for key in ("chosen_attention_mask", "rejected_attention_mask") for n in batch[key].sum(dim=-1).tolist()
     ]

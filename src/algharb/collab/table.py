@@ -26,14 +26,17 @@ ROW_KEYS = ("row", "size", "method", "formula")
 def formula(base: str, terms: Mapping[str, float]) -> str:
     """The paper's notation for ``base`` plus weighted ``terms``, e.g. ``L_M + (S_MT − S_M)``.
 
-    Weight 1 is written bare, −1 as a minus, others as ``0.5·S``. With an
-    anti-expert (a negative weight) the terms are bracketed, as proxy-tuning
-    writes its offset.
+    Weight 1 is written bare, −1 as a minus, others as ``0.5·S``. Experts
+    come first and anti-experts (negative weights) last, each in the given
+    order, so the formula does not depend on how a config writer ordered
+    the mapping (YAML dumpers sort keys); with an anti-expert the terms are
+    bracketed, as proxy-tuning writes its offset.
     """
     if not terms:
         return base
+    ordered = [item for item in terms.items() if item[1] >= 0] + [item for item in terms.items() if item[1] < 0]
     parts = []
-    for index, (symbol, weight) in enumerate(terms.items()):
+    for index, (symbol, weight) in enumerate(ordered):
         sign = "−" if weight < 0 else "+"
         size = abs(weight)
         text = symbol if size == 1 else f"{size:g}·{symbol}"
