@@ -51,7 +51,7 @@ SRC_LANG, TGT_LANG = "en", "ru"
 # Our filters, in chain order, and OpusFilter's equivalents (README: mapping).
 OURS = {
     "length": {"min": 1, "max": 200},
-    "length_ratio": {"max": 3},
+    "length_ratio": {"max": 3, "slack": 0},  # OpusFilter has no slack for short segments
     "non_alphabetic": {"max_share": 0.6},
     "copy": {"max_overlap": 0.8},
 }

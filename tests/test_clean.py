@@ -166,9 +166,9 @@ def test_per_pair_overrides_replace_drop_and_append():
     }
     en_zh = filter_config(data, "en-zh")
     assert [(name, options.to_dict()) for name, options in en_zh.filters] == [
-        ("length_ratio", {"max": 4.0, "unit": "auto", "chars_per_word": {}}),
+        ("length_ratio", {"max": 4.0, "slack": 2.0, "unit": "auto", "chars_per_word": {}}),
         ("duplicate", {"side": "pair"}),
-        ("non_alphabetic", {"max_share": 0.4}),
+        ("non_alphabetic", {"max_share": 0.4, "letters_per_word": 5.0}),
     ]
     assert filter_config(data, "en-de").filter_names == ["length_ratio", "copy", "duplicate"]
 

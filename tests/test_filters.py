@@ -18,6 +18,7 @@ from algharb.data.filters import (
     LengthRatioFilter,
     NonAlphabeticFilter,
     build_filter,
+    capitalised_share,
 )
 from algharb.data.lid import LANGUAGE_IDENTIFIERS
 from algharb.data.qe import qe_cutoff
@@ -30,6 +31,7 @@ from algharb.data.textstats import (
     LineStats,
     TextColumn,
     _codepoint_tables,
+    letter_weight,
     make_length_counter,
     non_alphabetic_share,
     select,
@@ -167,6 +169,95 @@ def test_copy_keeps_translations_sharing_names():
     assert rule.check("Barack Obama visited Berlin", "Barack Obama navštívil Berlín") is None
     assert CopyFilter("en", "zh").check("Hello", "你好") is None
     assert rule.check("!!!", "???") is None
+
+
+@pytest.mark.parametrize(
+    ("src", "tgt"),
+    [
+        ("Hong Kong", "Hongkong"),  # spacing
+        ("Viet Nam", "Vietnam"),
+        ("Saint Barthélemy", "Saint-Barthélemy"),  # hyphenation
+        ("Saint Helena, Ascension and Tristan da Cunha", "Saint Helena, Ascension ja Tristan da Cunha"),  # "and"
+        ("Adangme", "adangme"),  # Czech lower-cases language names
+        ("Gwich'in", "gwich'in"),
+    ],
+)
+def test_copy_keeps_short_names_spelt_almost_alike(src, tgt):
+    assert decide(CopyFilter("en", "et"), src, tgt) is None
+    assert decide(CopyFilter("en", "et", names_max_words=0), src, tgt) == "copy"  # the rule without the exception
+
+
+@pytest.mark.parametrize(
+    ("src", "tgt"),
+    [
+        ("Hong Kong", "Hong Kong"),  # an untranslated copy is the source itself
+        ("Saint Helena", "SAINT HELENA"),  # or the source in capitals
+        ("Hello world", "hello world!"),  # a sentence's first capital makes no name
+        ("The results are shown in Table 1", "The results are shown in Tabulka 1"),  # mostly not names
+        ("Paris London Berlin Madrid Rome Vienna Prague Warsaw Oslo", "Paris London Berlin Madrid Rome Vienna "
+         "Prague Warsaw Oslo."),  # nine words: longer than names_max_words
+    ],
+)
+def test_copy_still_catches_copies_of_names_and_sentences(src, tgt):
+    assert decide(CopyFilter("en", "et"), src, tgt) == "copy"
+
+
+def test_capitalised_share_skips_the_first_word_and_capitals():
+    assert capitalised_share("Hong Kong SAR China") == pytest.approx(2 / 3)  # Kong, China; SAR is in capitals
+    assert capitalised_share("Hello world") == 0.0
+    assert capitalised_share("Adangme") == 1.0  # a single word is judged by itself
+    assert capitalised_share("Saint Helena, Ascension and Tristan da Cunha") == pytest.approx(4 / 6)
+    assert capitalised_share("1927–2002 !!") == 0.0
+
+
+def test_copy_name_options_are_checked():
+    with pytest.raises(ValueError, match="copy.names_max_words"):
+        CopyFilter("en", "et", names_max_words=-1)
+    with pytest.raises(ValueError, match="copy.names_min_share"):
+        CopyFilter("en", "et", names_min_share=1.5)
+
+
+# --- short segments: the length-ratio slack and weighted letters -------------------------
+
+
+@pytest.mark.parametrize(
+    ("tgt_lang", "src", "tgt"),
+    [
+        ("zh", "Albania", "阿尔巴尼亚"),  # 5 characters = 3.3 word equivalents against 1 word
+        ("zh", "Micronesia", "密克罗尼西亚"),  # 4.0
+        ("ja", "Liechtenstein", "リヒテンシュタイン"),  # 4.1
+        ("ko", "Liechtenstein", "리히텐슈타인"),  # 3.3
+    ],
+)
+def test_length_ratio_slack_keeps_a_name_against_its_transliteration(tgt_lang, src, tgt):
+    assert decide(LengthRatioFilter("en", tgt_lang), src, tgt) is None
+    assert decide(LengthRatioFilter("en", tgt_lang, slack=0), src, tgt) == "length_ratio"
+
+
+def test_length_ratio_slack_is_added_to_max_times_the_shorter_side():
+    rule = LengthRatioFilter("en", "de", max=3, slack=2)
+    assert decide(rule, "one", "a b c d e") is None  # 5 <= 3 x 1 + 2
+    assert decide(rule, "one", "a b c d e f") == "length_ratio"
+    assert decide(rule, "one two three four five six seven eight nine ten", "a b c") is None  # 10 <= 11
+    assert decide(rule, "one two three four five six seven eight nine ten eleven twelve", "a b c") == "length_ratio"
+    assert decide(rule, "one", "") == "length_ratio"  # an empty side is no short segment
+    with pytest.raises(ValueError, match="length_ratio.slack"):
+        LengthRatioFilter("en", "de", slack=-1)
+
+
+def test_letters_of_unspaced_languages_weigh_as_much_as_the_words_they_spell():
+    assert letter_weight("zh") == pytest.approx(5.0 / 1.5)
+    assert letter_weight("zh", letters_per_word=0) == 1.0
+    assert letter_weight("de") == 1.0
+    rule = NonAlphabeticFilter("en", "zh")
+    # 4 letters, 11 non-letters: 0.73 counted plainly, 0.45 with each letter worth 3.3
+    assert decide(rule, "Afghan Afghani (1927–2002)", "阿富汗尼 (1927–2002)") is None
+    assert decide(NonAlphabeticFilter("en", "zh", letters_per_word=0), "Afghan Afghani (1927–2002)",
+                  "阿富汗尼 (1927–2002)") == "non_alphabetic:tgt"
+    # Debris of ASCII letters, digits and markup is counted plainly on a Chinese side too.
+    assert decide(rule, "Table", "<td>123</td><td>4567</td>") == "non_alphabetic:tgt"
+    assert non_alphabetic_share("<td>123</td><td>4567</td>", weight=3.3) == non_alphabetic_share(
+        "<td>123</td><td>4567</td>")
 
 
 # --- language_id ----------------------------------------------------------------------
@@ -438,9 +529,12 @@ RULES = [
             LengthRatioFilter(src_lang, tgt_lang, max=1.7, unit=unit, chars_per_word={"zh": 1.3})
             for unit in ("auto", "chars", "tokens")
         ),
+        LengthRatioFilter(src_lang, tgt_lang, max=1.7, slack=0),
         NonAlphabeticFilter(src_lang, tgt_lang, max_share=0.3),
+        NonAlphabeticFilter(src_lang, tgt_lang, max_share=0.3, letters_per_word=0),
         CopyFilter(src_lang, tgt_lang, max_overlap=0.5),
         CopyFilter(src_lang, tgt_lang),
+        CopyFilter(src_lang, tgt_lang, names_max_words=0),
     ]
 ]
 

@@ -53,9 +53,11 @@ from algharb.data.lid import LanguagePredictor
 from algharb.data.normalize import base_language
 from algharb.data.textstats import (
     LENGTH_UNITS,
+    LETTERS_PER_WORD,
     WORD,
     column_lengths,
     length_unit,
+    letter_weight,
     line_stats,
     make_length_counter,
     non_alphabetic_share,
@@ -223,12 +225,15 @@ def _rounded_up(counter):
 @dataclass(frozen=True)
 class LengthRatioOptions(Section):
     max: float = option(3.0, "largest ratio of the longer side to the shorter")
+    slack: float = option(2.0, "`unit`s of tolerance added to max x the shorter side, so that short segments "
+                               "(a one-word name against its transliteration) may differ more; 0: the plain ratio")
     unit: str = option("auto", "auto (word equivalents), chars or tokens")
     chars_per_word: dict = option(help="language → characters per word, over algharb.data.textstats.CHARS_PER_WORD",
                                   factory=dict)
 
     def __post_init__(self):
         _check_number("length_ratio.max", self.max, 1.0)
+        _check_number("length_ratio.slack", self.slack, 0.0)
         _check_unit("length_ratio", self.unit)
         chars_per_word = self.chars_per_word or {}
         if not isinstance(chars_per_word, dict):
@@ -239,12 +244,17 @@ class LengthRatioOptions(Section):
 
 @FILTERS.register("length_ratio")
 class LengthRatioFilter(_ColumnFilter):
-    """Reject pairs whose longer side is more than ``max`` times the shorter.
+    """Reject pairs whose longer side exceeds ``max`` times the shorter plus ``slack``.
 
     Lengths are word equivalents with ``unit: auto`` (see
     :mod:`algharb.data.textstats`); ``chars_per_word`` overrides
-    ``CHARS_PER_WORD`` entries, e.g. ``{zh: 1.4}``. A pair with one empty
-    side is rejected; two empty sides are left to the length filter.
+    ``CHARS_PER_WORD`` entries, e.g. ``{zh: 1.4}``. The additive ``slack``
+    makes the tolerance grow as segments shrink: with ``max`` 3 and ``slack``
+    2, a one-word side may face up to 5 word equivalents ("Micronesia →
+    密克罗尼西亚", 4.0), a ten-word side up to 32. Real names transliterate to
+    two to four characters per word, so a plain ratio rejects a short
+    English name against its Chinese or Japanese spelling. A pair with one
+    empty side is rejected; two empty sides are left to the length filter.
     """
 
     name = "length_ratio"
@@ -253,6 +263,7 @@ class LengthRatioFilter(_ColumnFilter):
     def __init__(self, src_lang: str, tgt_lang: str, **options: Any):
         super().__init__(src_lang, tgt_lang, **options)
         self.max_ratio = float(self.options.max)
+        self.slack = float(self.options.slack)
         unit, chars_per_word = self.options.unit, self.options.chars_per_word or {}
         self.src_length = make_length_counter(src_lang, unit, chars_per_word)
         self.tgt_length = make_length_counter(tgt_lang, unit, chars_per_word)
@@ -263,12 +274,12 @@ class LengthRatioFilter(_ColumnFilter):
         shorter, longer = min(src_len, tgt_len), max(src_len, tgt_len)
         if shorter == 0:
             return "length_ratio" if longer > 0 else None
-        return "length_ratio" if longer > self.max_ratio * shorter else None
+        return "length_ratio" if longer > self.max_ratio * shorter + self.slack else None
 
     def check_codes(self, srcs, tgts):
         src_len, tgt_len = (column_lengths(texts, *unit) for texts, unit in zip((srcs, tgts), self.units))
         shorter, longer = np.minimum(src_len, tgt_len), np.maximum(src_len, tgt_len)
-        rejected = np.where(shorter == 0, longer > 0, longer > self.max_ratio * shorter)
+        rejected = np.where(shorter == 0, longer > 0, longer > self.max_ratio * shorter + self.slack)
         return rejected.astype(np.int32), (None, "length_ratio")
 
 
@@ -278,14 +289,23 @@ class LengthRatioFilter(_ColumnFilter):
 @dataclass(frozen=True)
 class NonAlphabeticOptions(Section):
     max_share: float = option(0.6, "largest share of non-letters (digits, punctuation, symbols) in a side")
+    letters_per_word: float = option(LETTERS_PER_WORD, "a letter of a language written without spaces counts "
+                                     "letters_per_word / chars_per_word letters (0: every letter once)")
 
     def __post_init__(self):
         _check_number("non_alphabetic.max_share", self.max_share, 0.0, 1.0)
+        _check_number("non_alphabetic.letters_per_word", self.letters_per_word, 0.0)
 
 
 @FILTERS.register("non_alphabetic")
 class NonAlphabeticFilter(_ColumnFilter):
-    """Reject a side whose non-letter share exceeds ``max_share`` (digits, punctuation, symbols)."""
+    """Reject a side whose non-letter share exceeds ``max_share`` (digits, punctuation, symbols).
+
+    In a language written without spaces a letter is worth several Latin
+    ones (:func:`~algharb.data.textstats.letter_weight`): a year range after
+    a four-character Chinese name is no more junk than after its English
+    translation.
+    """
 
     name = "non_alphabetic"
     Options = NonAlphabeticOptions
@@ -293,25 +313,36 @@ class NonAlphabeticFilter(_ColumnFilter):
     def __init__(self, src_lang: str, tgt_lang: str, **options: Any):
         super().__init__(src_lang, tgt_lang, **options)
         self.max_share = float(self.options.max_share)
+        per_word = float(self.options.letters_per_word)
+        self.weights = (letter_weight(src_lang, per_word), letter_weight(tgt_lang, per_word))
 
     def check(self, src: str, tgt: str) -> str | None:
-        if non_alphabetic_share(src) > self.max_share:
+        if non_alphabetic_share(src, self.weights[0]) > self.max_share:
             return "non_alphabetic:src"
-        if non_alphabetic_share(tgt) > self.max_share:
+        if non_alphabetic_share(tgt, self.weights[1]) > self.max_share:
             return "non_alphabetic:tgt"
         return None
 
     def check_codes(self, srcs, tgts):
-        src_out, tgt_out = (non_alphabetic_shares(texts) > self.max_share for texts in (srcs, tgts))
+        src_out, tgt_out = (non_alphabetic_shares(texts, weight) > self.max_share
+                            for texts, weight in zip((srcs, tgts), self.weights))
         return _side_codes(src_out, tgt_out), (None, "non_alphabetic:src", "non_alphabetic:tgt")
 
 
 @dataclass(frozen=True)
 class CopyOptions(Section):
     max_overlap: float = option(0.8, "largest share of distinct words the sides may have in common")
+    names_max_words: int = option(8, "a pair of at most this many words a side that is mostly names is a copy only "
+                                     "when both sides are identical (0: off)")
+    names_min_share: float = option(0.5, "share of a side's words starting with a capital letter that makes it "
+                                         "mostly names")
 
     def __post_init__(self):
         _check_number("copy.max_overlap", self.max_overlap, 0.0, 1.0)
+        if isinstance(self.names_max_words, bool) or not isinstance(self.names_max_words, int) \
+                or self.names_max_words < 0:
+            raise ValueError(f"copy.names_max_words: expected an integer >= 0, got {self.names_max_words!r}")
+        _check_number("copy.names_min_share", self.names_min_share, 0.0, 1.0)
 
 
 @FILTERS.register("copy")
@@ -323,6 +354,17 @@ class CopyFilter(_ColumnFilter):
     have in common, relative to the longer side, exceeds ``max_overlap`` —
     catches a partly translated copy while names and numbers alone do not.
 
+    Names are the exception: a short pair (at most ``names_max_words`` words
+    a side) with a side that is mostly names (``names_min_share`` of its
+    words capitalised) is a copy only when the two sides are identical.
+    Languages spell many names almost alike, and a real translation then
+    differs only by hyphenation, spacing, case, diacritics or a translated
+    function word: "Hong Kong → Hongkong", "Saint Barthélemy →
+    Saint-Barthélemy", "Adangme → adangme" (Czech lower-cases language
+    names), "… Ascension and Tristan da Cunha → … Ascension ja Tristan da
+    Cunha" (Estonian). An untranslated copy is the source itself (or the
+    source in capitals), so it is still caught.
+
     The batch form runs ``check`` only on pairs that bounds from
     :class:`~algharb.data.textstats.LineStats` cannot clear (see ``check_codes``).
     """
@@ -333,18 +375,30 @@ class CopyFilter(_ColumnFilter):
     def __init__(self, src_lang: str, tgt_lang: str, **options: Any):
         super().__init__(src_lang, tgt_lang, **options)
         self.max_overlap = float(self.options.max_overlap)
+        self.names_max_words = self.options.names_max_words
+        self.names_min_share = float(self.options.names_min_share)
 
     def check(self, src: str, tgt: str) -> str | None:
-        if src == tgt:  # what the rule below concludes, without the word lists
+        if src == tgt:  # what the rules below conclude, without the word lists
             return "copy"
+        if self._copies(src, tgt) and not (self._names(src, tgt) and not _shouted(src, tgt)):
+            return "copy"
+        return None
+
+    def _copies(self, src: str, tgt: str) -> bool:
+        """Exact copy up to case and non-word characters, or a near copy by shared words."""
         src_words = WORD.findall(src.casefold())
         tgt_words = WORD.findall(tgt.casefold())
         if "".join(src_words) == "".join(tgt_words):
-            return "copy" if src_words or src == tgt else None
+            return bool(src_words)
         src_set, tgt_set = set(src_words), set(tgt_words)
-        if len(src_set & tgt_set) > self.max_overlap * max(len(src_set), len(tgt_set)):
-            return "copy"
-        return None
+        return len(src_set & tgt_set) > self.max_overlap * max(len(src_set), len(tgt_set))
+
+    def _names(self, src: str, tgt: str) -> bool:
+        """Whether the pair is short and a side is mostly names (see the class docstring)."""
+        if max(len(src.split()), len(tgt.split())) > self.names_max_words:
+            return False
+        return max(capitalised_share(src), capitalised_share(tgt)) >= self.names_min_share
 
     def check_codes(self, srcs, tgts):
         src, tgt = line_stats(srcs), line_stats(tgts)
@@ -374,6 +428,31 @@ class CopyFilter(_ColumnFilter):
         for i in np.flatnonzero(unsure).tolist():
             codes[i] = self.check(srcs[i], tgts[i]) is not None
         return codes, (None, "copy")
+
+
+def capitalised_share(text: str) -> float:
+    """Share of the words of ``text`` that start with a capital letter and are not all capitals.
+
+    Words are whitespace tokens with a letter; each is judged by its first
+    letter. The first word does not count when others follow: a sentence
+    starts with a capital whatever it holds ("Hello world" is not a name,
+    "Hong Kong" is). A word in capitals is no sign of a name: a copy put in
+    upper case stays a copy. 0 for a text without letters.
+    """
+    words = [word for word in text.split() if any(char.isalpha() for char in word)]
+    if len(words) > 1:
+        words = words[1:]
+    return sum(_is_capitalised(word) for word in words) / len(words) if words else 0.0
+
+
+def _shouted(src: str, tgt: str) -> bool:
+    """One side is the other in capitals: a copy, even of a name."""
+    return (src.isupper() or tgt.isupper()) and src.casefold() == tgt.casefold()
+
+
+def _is_capitalised(word: str) -> bool:
+    first = next(char for char in word if char.isalpha())
+    return first.isupper() and not word.isupper()
 
 
 # --- language ID ---------------------------------------------------------------------------------

@@ -32,9 +32,20 @@ import numpy as np
 from algharb.data.normalize import base_language, is_unspaced
 
 # Characters per English word for languages written without spaces; used to
-# turn their character counts into word equivalents. Rough corpus averages;
+# turn their character counts into word equivalents. Measured on real
+# parallel text: the multi-word phrases of the Unicode CLDR (v47, as Babel
+# 2.18 ships it: relative date fields, unit names and patterns, list
+# patterns; 130-200 phrases per language), characters of the language (ASCII
+# runs and spaces aside) over English words, pooled. Names transliterate to
+# more characters per word (zh 3.0 on CLDR's territory, language and currency
+# names), which length_ratio's ``slack`` absorbs for short segments.
+# ``benchmarks/real_text_cleaning.py --calibrate`` reproduces the numbers;
 # override per direction with length_ratio's ``chars_per_word``.
-CHARS_PER_WORD: dict[str, float] = {"zh": 1.5, "ja": 2.2, "ko": 1.8, "th": 4.5, "km": 4.0, "lo": 4.0, "my": 3.5}
+CHARS_PER_WORD: dict[str, float] = {"zh": 1.5, "ja": 2.2, "ko": 1.8, "th": 5.1, "km": 5.7, "lo": 4.4, "my": 6.0}
+# Letters of a word of a spaced language, about the mean English word in
+# running text: a letter of an unspaced language counts LETTERS_PER_WORD /
+# CHARS_PER_WORD letters in non-letter shares (see letter_weight).
+LETTERS_PER_WORD = 5.0
 _DEFAULT_CHARS_PER_WORD = 2.0  # for an unspaced language missing from the table
 
 LENGTH_UNITS = ("auto", "chars", "tokens")
@@ -410,23 +421,58 @@ def column_lengths(texts: Sequence[str], measure: str, per_word: float) -> np.nd
     return stats.ascii_runs + (stats.chars - stats.spaces - stats.ascii_run_chars) / per_word
 
 
-def non_alphabetic_share(text: str) -> float:
+def letter_weight(lang: str, letters_per_word: float = LETTERS_PER_WORD,
+                  chars_per_word: dict[str, float] | None = None) -> float:
+    """How many letters one letter of a ``lang`` text counts for in a non-letter share.
+
+    1 for spaced languages. For unspaced ones, ``letters_per_word`` over the
+    language's characters per word (:func:`length_unit`): a Chinese character
+    carries about what three Latin letters do, so "阿富汗尼 (1927–2002)" is
+    as much name as "Afghani (1927–2002)". ``letters_per_word`` 0 counts
+    every letter once.
+    """
+    measure, per_word = length_unit(lang, "auto", chars_per_word)
+    if measure == "tokens" or letters_per_word <= 0:
+        return 1.0
+    return letters_per_word / per_word
+
+
+def non_alphabetic_share(text: str, weight: float = 1.0) -> float:
     """Share of non-space characters that are not letters of any script.
 
     Letters include combining marks (Devanagari vowel signs, Arabic
     diacritics), which belong to the letters they modify. Digits,
-    punctuation and symbols are non-letters. An empty text has share 0.
+    punctuation and symbols are non-letters. In a text with a word
+    character beyond ASCII, each letter counts ``weight`` characters
+    (:func:`letter_weight`); crawl debris of ASCII letters, digits and markup
+    is counted plainly whatever the language. An empty text has share 0.
     """
     total = len(text) - text.count(" ")
     if total == 0:
         return 0.0
-    return len(_NON_LETTER.findall(text)) / total
+    non_letters = len(_NON_LETTER.findall(text))
+    if weight != 1.0 and not has_non_ascii_word_char(text):
+        weight = 1.0
+    return non_letters / (non_letters + weight * (total - non_letters))
 
 
-def non_alphabetic_shares(texts: Sequence[str]) -> np.ndarray:
+def has_non_ascii_word_char(text: str) -> bool:
+    """Whether ``text`` has a word character (``\\w``) that does not casefold to ASCII."""
+    classes, folded = _codepoint_tables()
+    return any(classes[cp] & _WORDCHAR and folded[cp] >= 128 for cp in map(ord, text))
+
+
+def non_alphabetic_shares(texts: Sequence[str], weight: float = 1.0) -> np.ndarray:
     """:func:`non_alphabetic_share` for a whole column."""
     stats = line_stats(texts)
     total = stats.chars - stats.spaces
-    return np.divide(stats.non_letters, total, out=np.zeros(len(total)), where=total > 0)
+    weights = np.ones(len(total))
+    if weight != 1.0:
+        non_ascii = stats.word_chars > stats.ascii_word_chars
+        for i in np.flatnonzero(stats.refolds).tolist():  # word counts not to be used: ask the text
+            non_ascii[i] = has_non_ascii_word_char(texts[i])
+        weights[non_ascii] = weight
+    weighted = stats.non_letters + weights * (total - stats.non_letters)
+    return np.divide(stats.non_letters, weighted, out=np.zeros(len(total)), where=total > 0)
 
 
