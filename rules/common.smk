@@ -360,7 +360,11 @@ def get_final_output():
         outputs += ["results/tables/collab.md", "results/tables/collab.tex"]
     if CFG.rl.compare:
         # The preference comparison (rules/preference.smk).
-        outputs += ["results/tables/preference.md", "results/tables/preference.tex"]
+        outputs += [
+            "results/tables/preference.md",
+            "results/tables/preference.tex",
+            "results/tables/preference_reward.md",
+        ]
     if all(p in NOISE_LABELS for p in PAIRS):
         # Only the demo world knows which lines are noise.
         outputs += [

@@ -194,6 +194,29 @@ rule preference_table:
         "../scripts/preference_table.py"
 
 
+# How well the scores that pick the pairs rank the pools (the reference first? τ with chrF), before training.
+rule reward_ranking:
+    input:
+        expand("results/rl/pools/{pair}.scored.jsonl", pair=PAIRS),
+    output:
+        tsv="results/tables/preference_reward.tsv",
+        md=report(
+            "results/tables/preference_reward.md",
+            caption="../report/preference_reward.rst",
+            category="Preference optimisation",
+        ),
+    log:
+        "logs/rl/reward_ranking.log",
+    params:
+        pairs=PAIRS,
+    conda:
+        "../envs/algharb.yaml"
+    threads: 1
+    script:
+        "../scripts/reward_ranking.py"
+
+
 rule preference:
     input:
         "results/tables/preference.md",
+        "results/tables/preference_reward.md",

@@ -24,7 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from ..io import atomic_write, read_lines
+from ..io import atomic_write, read_jsonl, read_lines
+from ..report.tables import write_table
 from .evaluate import significance_tables
 from .rl import weighted_scores
 
@@ -142,3 +143,77 @@ def comparison_legend(alpha: float, resamples: int, scorers: Mapping[str, float]
             f"bootstrap, {resamples} resamples, p < {alpha}). QE: the score the preference pairs were picked by "
             f"({weights}, normalised), ×100, on the outputs. Every method starts from the same SFT checkpoint and "
             "learns from the same candidate pools.")
+
+
+# --- how well the reward ranks the pools ---------------------------------------------------------
+
+PAIR_SCORE = "pair score"
+
+
+def reward_ranking(pools: Mapping[str, Sequence[dict]]) -> pd.DataFrame:
+    """How well each score the preference pairs are picked by ranks the candidate pools, per direction.
+
+    ``pools`` maps a direction to its scored pool rows (``rl_pool_qe``). For
+    every scorer of ``rl.pairs.scorers`` and for their weighted mean (the
+    pair score, ``qe``):
+
+    - ``reference first (%)``: of the pools that hold the reference
+      translation (``rl.pool.include_reference``), the share in which the
+      reference scores at least as high as every other candidate — the
+      chosen translation of a reward that knew better;
+    - ``Kendall τ with chrF``: the mean over pools of Kendall's τ between
+      the score and sentence chrF against the reference, over the
+      candidates other than the reference (pools where either is constant
+      are left out); ``pools for τ`` counts the rest.
+
+    A reward that games well but ranks badly shows here before any training.
+    """
+    from sacrebleu.metrics import CHRF
+    from scipy.stats import kendalltau
+
+    chrf = CHRF()
+    rows = []
+    for pair, pool in pools.items():
+        with_reference = [row for row in pool if _reference(row) is not None]
+        if not with_reference:
+            continue
+        names = list(with_reference[0]["candidates"][0].get("scores", {})) + [PAIR_SCORE]
+        first = dict.fromkeys(names, 0)
+        taus: dict[str, list[float]] = {name: [] for name in names}
+        for row in with_reference:
+            reference = _reference(row)
+            others = [cand for cand in row["candidates"] if cand.get("origin") != "reference"]
+            overlap = [chrf.sentence_score(cand["text"], [reference["text"]]).score for cand in others]
+            for name in names:
+                ref_score = _score(reference, name)
+                first[name] += all(ref_score >= _score(cand, name) for cand in others)
+                tau = kendalltau([_score(cand, name) for cand in others], overlap).statistic if len(others) > 1 \
+                    else float("nan")
+                if tau == tau:  # NaN: a constant score or chrF
+                    taus[name].append(float(tau))
+        for name in names:
+            rows.append({"direction": pair, "score": name, "pools": len(with_reference),
+                         "reference first (%)": 100.0 * first[name] / len(with_reference),
+                         "Kendall τ with chrF": sum(taus[name]) / len(taus[name]) if taus[name] else float("nan"),
+                         "pools for τ": len(taus[name])})
+    return pd.DataFrame(rows).set_index(["direction", "score"]) if rows else pd.DataFrame()
+
+
+def _reference(row: dict) -> dict | None:
+    return next((cand for cand in row["candidates"] if cand.get("origin") == "reference"), None)
+
+
+def _score(candidate: dict, name: str) -> float:
+    return float(candidate["qe"] if name == PAIR_SCORE else candidate["scores"][name])
+
+
+def reward_ranking_file(pool_paths: Sequence, pairs: Sequence[str], tsv_path, md_path) -> pd.DataFrame:
+    """:func:`reward_ranking` of the scored pools (one path per direction, in ``pairs`` order), as TSV and Markdown."""
+    if len(pool_paths) != len(pairs):
+        raise ValueError(f"{len(pool_paths)} pool files for {len(pairs)} directions")
+    table = reward_ranking({pair: read_jsonl(path) for pair, path in zip(pairs, pool_paths)})
+    note = ("Computed before any training, on the scored RL pools. Without `rl.pool.include_reference` no pool "
+            "holds a reference and the table is empty.")
+    write_table(table, tsv_path, md_path, note=note)
+    log.info("reward ranking:\n%s", table.to_string() if not table.empty else "(no pool holds a reference)")
+    return table
