@@ -18,6 +18,7 @@ checkpoint shard_corpus:
     params:
         spec=lambda wc: as_json(CFG.data.corpora[wc.pair]),
         shard_size=CFG.clean.shard_size,
+        max_malformed_share=CFG.clean.max_malformed_share,
     conda:
         "../envs/algharb.yaml"
     threads: 1

@@ -8,5 +8,6 @@ with job_context(snakemake):
         spec=params_json(snakemake.params.spec),
         out_dir=snakemake.output[0],
         shard_size=snakemake.params.shard_size,
+        max_malformed_share=snakemake.params.max_malformed_share,
         where=f"data.corpora.{snakemake.wildcards.pair}",
     )

@@ -5,6 +5,7 @@ import pytest
 import yaml
 
 from algharb.config import ConfigError, load_config, validate_config
+from algharb.data.config import CleanConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -250,6 +251,15 @@ def test_clean_filters_are_checked_per_direction(demo):
     invalid(bad, r"near_duplicate\.side: 'both' is not one of pair, src, tgt \(pair en-qab\)")
     bad["clean"]["per_pair"] = {"en-qab": {"lenght": {}}}
     invalid(bad, r"unknown filter 'lenght'")
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1, "1%"])
+def test_malformed_budget_is_a_share_named_by_its_key(demo, value):
+    bad = copy.deepcopy(demo)
+    bad["clean"]["max_malformed_share"] = value
+    invalid(bad, r"clean\.max_malformed_share")
+    with pytest.raises(ConfigError, match=r"clean\.max_malformed_share: expected a share in \[0, 1\]"):
+        CleanConfig.from_dict({"max_malformed_share": value}, where="clean")
 
 
 @pytest.mark.parametrize("key, value, registry", [

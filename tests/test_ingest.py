@@ -126,9 +126,30 @@ def test_read_tsv_keeps_quotes_as_text(tmp_path):
     assert read_tsv(path).pairs == [('"quoted" text', '"citovaný"')]
 
 
-def test_read_tsv_too_few_columns_names_file_and_line(tmp_path):
-    path = write_bytes(tmp_path / "c.tsv", b"a\tb\nonly one column\n")
-    with pytest.raises(ValueError, match=r"c\.tsv:2: 1 column"):
+def test_read_tsv_short_row_is_dropped_and_counted_with_its_line(tmp_path):
+    path = write_bytes(tmp_path / "c.tsv", b"a\tb\nonly one column\n\nd\te\n")
+    corpus = read_tsv(path)
+    assert corpus.pairs == [("a", "b"), ("d", "e")]
+    assert corpus.line_numbers == [1, 4]
+    assert corpus.malformed_lines == {2: "too_few_columns", 3: "too_few_columns"}
+    assert corpus.invalid_utf8_lines == []
+
+
+def test_read_tsv_counts_short_rows_and_invalid_utf8_apart(tmp_path):
+    # src_col 2 needs three columns: line 2 has two; line 3 has three but its target is not UTF-8.
+    path = write_bytes(tmp_path / "c.tsv", b"i\ta\tb\ni\ta\ni\tc\t\xff\ni\td\te\n")
+    corpus = read_tsv(path, src_col=1, tgt_col=2)
+    assert corpus.pairs == [("a", "b"), ("d", "e")] and corpus.line_numbers == [1, 4]
+    assert corpus.malformed_lines == {2: "too_few_columns", 3: "invalid_utf8"}
+    assert corpus.invalid_utf8_lines == [3]
+    stream = list(iter_raw_pairs({"tsv": str(path), "src_col": 1, "tgt_col": 2}))
+    assert [(p.line, p.drop_reason) for p in stream] == [(1, ""), (2, "too_few_columns"), (3, "invalid_utf8"),
+                                                          (4, "")]
+
+
+def test_read_tsv_without_a_usable_row_is_an_error(tmp_path):
+    path = write_bytes(tmp_path / "c.tsv", b"one\ntwo\n")
+    with pytest.raises(ValueError, match=r"c\.tsv: none of the 2 lines is usable \(2 too_few_columns\)"):
         read_tsv(path)
 
 

@@ -55,6 +55,95 @@ def test_shard_size_and_empty_input_are_checked(tmp_path):
         write_shards(iter(()), tmp_path / "raw", shard_size=5)
 
 
+def write_tsv_corpus(tmp_path, rows: list[bytes]) -> dict:
+    (tmp_path / "c.tsv").write_bytes(b"".join(row + b"\n" for row in rows))
+    return {"tsv": str(tmp_path / "c.tsv")}
+
+
+def good_rows(n, start=0):
+    return [f"a sentence number {i}\tvěta číslo {i}".encode() for i in range(start, start + n)]
+
+
+def test_malformed_lines_are_sharded_counted_and_read_back_with_reasons(tmp_path):
+    rows = good_rows(10)
+    rows[2], rows[7] = b"a short row", b"bad \xff utf-8\tok"  # lines 3 and 8
+    spec = write_tsv_corpus(tmp_path, rows)
+    summary = steps.shard_corpus_step(spec, tmp_path / "raw", shard_size=5, max_malformed_share=0.2)
+    assert summary == {"lines": 10, "shards": 2, "invalid_utf8": 1, "too_few_columns": 1}
+    manifest = read_manifest(tmp_path / "raw")
+    assert manifest["invalid_utf8"].tolist() == [0, 1] and manifest["too_few_columns"].tolist() == [1, 0]
+    first, second = (read_shard(tmp_path / "raw" / f"{shard}.jsonl") for shard in shard_ids(tmp_path / "raw"))
+    assert first.malformed_lines == {3: "too_few_columns"} and first.line_numbers == [1, 2, 4, 5]
+    assert second.malformed_lines == {8: "invalid_utf8"} and second.line_numbers == [6, 7, 9, 10]
+    assert json.loads((tmp_path / "raw" / "00000.jsonl").read_text().splitlines()[2]) == {
+        "line": 3, "reason": "too_few_columns"}
+
+
+def test_shards_without_reasons_read_as_invalid_utf8(tmp_path):
+    (tmp_path / "00000.jsonl").write_text('{"line": 1, "src": "a", "tgt": "b"}\n{"line": 2}\n')
+    assert read_shard(tmp_path / "00000.jsonl").malformed_lines == {2: "invalid_utf8"}
+
+
+def test_malformed_lines_are_rejected_rows_of_the_decision_table_and_the_funnel(tmp_path):
+    rows = good_rows(8)
+    rows[1], rows[5] = b"no tab here", b"\xfe\xff\tbad"  # lines 2 and 6
+    spec = write_tsv_corpus(tmp_path, rows)
+    clean = {"filters": {"copy": {}}, "max_malformed_share": 0.25}
+    steps.clean_corpus(spec, tmp_path / "out", "en", "cs", clean)
+    decisions = read_decisions(tmp_path / "out" / "decisions.tsv")
+    assert decisions["line"].tolist() == list(range(1, 9))
+    rejected = decisions.loc[~decisions["kept"], ["line", "reason"]].values.tolist()
+    assert rejected == [[2, "too_few_columns"], [6, "invalid_utf8"]]
+    funnel = pd.read_csv(tmp_path / "out" / "funnel.tsv", sep="\t")
+    counts = dict(zip(funnel["stage"], funnel["pairs"]))
+    assert counts["removed:too_few_columns"] == 1 and counts["removed:invalid_utf8"] == 1
+    assert counts["pairs_out"] == 6
+    assert read_jsonl(tmp_path / "out" / "rejected.jsonl") == []  # no text to re-translate
+
+
+def test_over_the_malformed_budget_fails_naming_file_key_and_first_lines(tmp_path):
+    rows = good_rows(1000)
+    for index in (9, 99, 499):
+        rows[index] = b"short"
+    rows[699] = b"\xff\tx"
+    spec = write_tsv_corpus(tmp_path, rows)
+    with pytest.raises(ValueError) as err:
+        steps.shard_corpus_step(spec, tmp_path / "raw", shard_size=100, where="data.corpora.en-cs",
+                                max_malformed_share=0.003)
+    message = str(err.value)
+    assert "data.corpora.en-cs" in message and "c.tsv" in message
+    assert "4 of 1000 lines are malformed (0.4%: 1 invalid_utf8, 3 too_few_columns)" in message
+    assert "clean.max_malformed_share = 0.003" in message
+    assert ("10 (too_few_columns), 100 (too_few_columns), 500 (too_few_columns), 700 (invalid_utf8)"
+            in message)
+    assert not (tmp_path / "raw").exists()  # nothing that looks done
+    # Exactly at the budget passes, whatever the shards: the share is the whole input's.
+    summary = steps.shard_corpus_step(spec, tmp_path / "raw", shard_size=100, max_malformed_share=0.004)
+    assert summary["too_few_columns"] == 3 and summary["invalid_utf8"] == 1
+
+
+def test_a_zero_budget_refuses_one_malformed_line(tmp_path):
+    rows = good_rows(50)
+    rows[41] = b"short"
+    spec = write_tsv_corpus(tmp_path, rows)
+    with pytest.raises(ValueError, match=r"c\.tsv.*1 of 50 lines.*clean\.max_malformed_share = 0\b.*42 \(too_few"):
+        steps.shard_corpus_step(spec, tmp_path / "raw", shard_size=10, max_malformed_share=0)
+    steps.shard_corpus_step(write_tsv_corpus(tmp_path, good_rows(50)), tmp_path / "raw", 10, max_malformed_share=0)
+
+
+def test_the_default_budget_is_the_config_default(tmp_path):
+    rows = good_rows(999) + [b"short"]  # 0.1 %: passes; one more bad line fails
+    steps.shard_corpus_step(write_tsv_corpus(tmp_path, rows), tmp_path / "a", shard_size=5000)
+    rows[0] = b"short"
+    with pytest.raises(ValueError, match="max_malformed_share = 0.001"):
+        steps.shard_corpus_step(write_tsv_corpus(tmp_path, rows), tmp_path / "b", shard_size=5000)
+
+
+def test_the_malformed_budget_is_checked_before_reading(tmp_path):
+    with pytest.raises(ValueError, match=r"clean\.max_malformed_share: expected a share in \[0, 1\], got 1\.5"):
+        write_shards(raw_pairs(3), tmp_path / "raw", shard_size=5, max_malformed_share=1.5)
+
+
 def test_bad_shard_row_names_file_and_row(tmp_path):
     (tmp_path / "00000.jsonl").write_text('{"line": 1, "src": "a", "tgt": "b"}\nnot json\n')
     with pytest.raises(ValueError, match=r"00000.jsonl:2"):

@@ -18,7 +18,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from algharb.data.config import CleanConfig, FilterConfig, NormalizeConfig
-from algharb.data.decisions import INVALID_UTF8, check_columns
+from algharb.data.decisions import check_columns
 from algharb.data.dedup import dedup_keys, dedup_reasons
 from algharb.data.filters import FILTERS, build_filter, reject_codes
 from algharb.data.ingest import ParallelCorpus
@@ -47,9 +47,9 @@ def apply_rule_filters(
     columns). ``lid`` is the loaded language identifier for ``language_id``;
     without it one is loaded (:func:`algharb.data.lid.load_identifier`) from
     ``lid_model`` (a config model entry: the workflow's ``models.lid``), else
-    from that filter's ``model`` path. Pairs dropped at
-    ingest as invalid UTF-8 appear as rejected rows with reason
-    ``invalid_utf8``. ``progress`` shows tqdm bars (default: for large inputs).
+    from that filter's ``model`` path. Malformed lines dropped at
+    ingest appear as rejected rows with their reason (``invalid_utf8``,
+    ``too_few_columns``). ``progress`` shows tqdm bars (default: for large inputs).
     A mapping config is a ``clean`` section, parsed for pair ``"{src_lang}-{tgt_lang}"``.
     ``dedup=False`` leaves the dedup filters to the caller (a shard of a
     larger corpus is deduplicated with the others from its keys: the step
@@ -80,7 +80,7 @@ def apply_rule_filters(
             "reason": reasons,
         }
     )
-    return _with_invalid_lines(decisions, corpus.invalid_utf8_lines)
+    return _with_malformed_lines(decisions, corpus.malformed_lines)
 
 
 def _normalize_columns(corpus, src_lang, tgt_lang, settings: NormalizeConfig, show) -> tuple[list[str], list[str]]:
@@ -138,20 +138,20 @@ def _run_filter(rule, active, srcs, tgts, reasons: list[str], show: bool) -> np.
     return np.concatenate(survivors)
 
 
-def _with_invalid_lines(decisions: pd.DataFrame, invalid_lines: list[int]) -> pd.DataFrame:
-    """Add rejected rows for lines dropped at ingest, keeping file order."""
-    if not invalid_lines:
+def _with_malformed_lines(decisions: pd.DataFrame, malformed_lines: dict[int, str]) -> pd.DataFrame:
+    """Add rejected rows, with their reasons, for the malformed lines dropped at ingest, keeping file order."""
+    if not malformed_lines:
         return decisions
-    invalid = pd.DataFrame(
+    malformed = pd.DataFrame(
         {
-            "line": np.asarray(invalid_lines, dtype=np.int64),
+            "line": np.fromiter(malformed_lines, dtype=np.int64, count=len(malformed_lines)),
             "src": "",
             "tgt": "",
             "kept": False,
-            "reason": INVALID_UTF8,
+            "reason": list(malformed_lines.values()),
         }
     )
-    merged = pd.concat([decisions, invalid], ignore_index=True)
+    merged = pd.concat([decisions, malformed], ignore_index=True)
     return merged.sort_values("line", kind="stable").reset_index(drop=True)
 
 

@@ -216,13 +216,25 @@ def _override_filters(filters: list[tuple[str, Section]], overrides: Mapping, wh
     return result
 
 
+def check_share(value: Any, where: str) -> float:
+    """``value`` if it is a share in [0, 1] (a number, not a bool); else ConfigError naming ``where``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError(f"{where}: expected a share in [0, 1], got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class CleanConfig(Section):
     shard_size: int = option(1_000_000, "raw lines per shard (one cleaning job each)")
+    max_malformed_share: float = option(0.001, "largest share of the raw lines that may be malformed (invalid "
+                                               "UTF-8, too few TSV columns: dropped and counted); more fails")
     filters: dict = option(help="filter name → options, applied in order (see algharb.data.filters)", factory=dict)
     normalize: NormalizeConfig = option(help="text normalisation before the filters", factory=NormalizeConfig)
     per_pair: dict = option(help="direction → filter (and qe) overrides", factory=dict)
     qe: QEConfig = option(help="the QE filter", factory=QEConfig)
+
+    def __post_init__(self):
+        check_share(self.max_malformed_share, "clean.max_malformed_share")
 
     def filter_config(self, pair: str | None) -> FilterConfig:
         """Direction ``pair``'s filters (``per_pair[pair]`` applied) and normalisation, typed and checked."""

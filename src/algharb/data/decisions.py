@@ -5,7 +5,7 @@ DataFrame) with a row per raw input line, in file order:
 
 =========  ==================================================================
 line       1-based line number in the raw file(s)
-src, tgt   normalised text ("" for a line that was not valid UTF-8)
+src, tgt   normalised text ("" for a malformed line dropped at ingest)
 kept       bool
 reason     "" when kept, else the first failing filter's reason
 qe_score   (after the QE cut) the score of pairs that reached QE
@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from algharb.data.ingest import MALFORMED_REASONS
 from algharb.io import atomic_write, write_lines
 
-INVALID_UTF8 = "invalid_utf8"
 COLUMNS = ["line", "src", "tgt", "kept", "reason"]
 
 
@@ -87,12 +87,13 @@ def split_jsonl_rows(decisions: pd.DataFrame, src_lang: str, tgt_lang: str) -> t
 
     Rows carry ``line``, ``src``, ``tgt``, ``src_lang``, ``tgt_lang``, the
     ``reason`` for rejected rows, and ``qe_score`` where one was computed.
-    Invalid-UTF-8 rows have no text to re-translate, so they are left out of
-    the rejected records (the decision table and the funnel still count them).
+    Malformed rows (invalid UTF-8, too few columns) have no text to
+    re-translate, so they are left out of the rejected records (the decision
+    table and the funnel still count them).
     """
     rows = _jsonl_rows(decisions, src_lang, tgt_lang)
     clean = [row for row in rows if row["kept"]]
-    rejected = [row for row in rows if not row["kept"] and row["reason"] != INVALID_UTF8]
+    rejected = [row for row in rows if not row["kept"] and row["reason"] not in MALFORMED_REASONS]
     for row in clean:
         del row["reason"]
     for row in clean + rejected:

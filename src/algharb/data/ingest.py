@@ -26,10 +26,18 @@ collects a stream into a :class:`ParallelCorpus`. Files may be plain, gzip
 (``.gz``) or xz (``.xz``) compressed, chosen by suffix.
 
 Every pair keeps the 1-based number it had in the raw input, so each later
-decision can be traced back to it. A line or segment that is not valid UTF-8
-(on either side) drops its pair — the other side too, so the corpus stays
-aligned — and its number is recorded rather than failing the whole corpus; an
-input where *no* pair decodes is an error (wrong encoding).
+decision can be traced back to it. **Malformed lines** are dropped and counted,
+never fatal one by one: a line or segment that is not valid UTF-8 (on either
+side; reason ``invalid_utf8``) and a TSV row with fewer columns than
+``src_col``/``tgt_col`` need (reason ``too_few_columns``) drop their pair —
+both sides, so the corpus stays aligned — and their raw number is recorded with
+the reason (:attr:`ParallelCorpus.malformed_lines`); the cleaning stage turns
+them into rejected rows of the decision table, so the funnel counts them, and
+fails when their share passes ``clean.max_malformed_share``
+(:func:`algharb.data.shards.write_shards`). An input where *no* pair is usable
+is an error (for invalid UTF-8: the wrong encoding). A file that is broken as
+a whole — malformed XML or JSON, differing line counts — stays an error naming
+the file and the line.
 """
 
 from __future__ import annotations
@@ -58,6 +66,12 @@ _BOM_BYTES = _BOM.encode("utf-8")
 DEFAULT_WHERE = "corpus spec"
 COMPRESSED_SUFFIXES = (".gz", ".xz")
 
+# Why a malformed line was dropped: the reasons of its rejected row, and the
+# shard manifest's count columns (in this order).
+INVALID_UTF8 = "invalid_utf8"
+TOO_FEW_COLUMNS = "too_few_columns"
+MALFORMED_REASONS = (INVALID_UTF8, TOO_FEW_COLUMNS)
+
 # Bytes that are not UTF-8 decode to this noncharacter (one per bad run) in
 # the formats parsed as a whole (XML, JSON), so the parser still sees
 # well-formed text and the damaged *segment* alone can be dropped afterwards.
@@ -73,14 +87,15 @@ class ParallelCorpus:
 
     ``src[i]``, ``tgt[i]`` and ``line_numbers[i]`` describe one pair; the
     columns are kept as separate lists (not pair objects) so later stages can
-    work on whole columns. ``invalid_utf8_lines`` lists the raw line numbers
-    whose pair was dropped because a side was not valid UTF-8.
+    work on whole columns. ``malformed_lines`` maps the raw line number of
+    each dropped malformed line to its reason (one of
+    :data:`MALFORMED_REASONS`), in file order.
     """
 
     src: list[str]
     tgt: list[str]
     line_numbers: list[int]
-    invalid_utf8_lines: list[int] = field(default_factory=list)
+    malformed_lines: dict[int, str] = field(default_factory=dict)
     origin: str = ""
 
     def __post_init__(self) -> None:
@@ -92,6 +107,11 @@ class ParallelCorpus:
 
     def __len__(self) -> int:
         return len(self.src)
+
+    @property
+    def invalid_utf8_lines(self) -> list[int]:
+        """The raw numbers of the lines dropped because a side was not valid UTF-8."""
+        return [line for line, reason in self.malformed_lines.items() if reason == INVALID_UTF8]
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -114,18 +134,26 @@ class RawPair(NamedTuple):
     """One pair of a raw stream, before any cleaning.
 
     ``line`` is the pair's 1-based line (or segment) number in the input.
-    ``None`` on a side means that side was not valid UTF-8: the pair is to
-    be dropped and its number counted, as :func:`read_corpus` does.
+    ``None`` on a side means the line is malformed: the pair is to be dropped
+    and its number counted with :attr:`drop_reason`, as :func:`read_corpus`
+    does. ``reason`` says why; it is left empty for a side that was not valid
+    UTF-8 (the one reason every reader has), so the hot loops build no string.
     """
 
     line: int
     src: str | None
     tgt: str | None
+    reason: str = ""
 
     @property
     def valid(self) -> bool:
-        """Whether both sides decoded."""
+        """Whether the line is a usable pair (both sides there)."""
         return self.src is not None and self.tgt is not None
+
+    @property
+    def drop_reason(self) -> str:
+        """Why the pair is dropped: "" for a valid pair, else its reason (default ``invalid_utf8``)."""
+        return "" if self.valid else self.reason or INVALID_UTF8
 
 
 # --------------------------------------------------------------------------
@@ -136,19 +164,19 @@ def read_corpus(spec: Mapping, where: str = DEFAULT_WHERE) -> ParallelCorpus:
     """Read the corpus a spec describes into a :class:`ParallelCorpus`.
 
     ``where`` names the spec in error messages (e.g. ``data.corpora.en-de``).
-    Invalid-UTF-8 pairs are left out and their numbers recorded in
-    ``invalid_utf8_lines``.
+    Malformed lines are left out and their numbers recorded with their
+    reasons in ``malformed_lines``.
     """
     pairs = iter_raw_pairs(spec, where)
     return _collect(pairs, origin=" / ".join(spec_paths(spec, where)))
 
 
 def iter_raw_pairs(spec: Mapping, where: str = DEFAULT_WHERE) -> Iterator[RawPair]:
-    """Stream the pairs of the corpus a spec describes, invalid UTF-8 included as ``None``.
+    """Stream the pairs of the corpus a spec describes, malformed lines included (``None`` sides).
 
     The spec is checked now (``ValueError`` naming ``where`` and the key);
     the files are read lazily. Errors about the whole input (empty input,
-    differing line or segment counts, no valid UTF-8 at all) can only be known
+    differing line or segment counts, no usable line at all) can only be known
     at the end, so they are raised when the stream is exhausted — after the
     pairs read so far were yielded; a consumer writing shards should write
     them atomically.
@@ -367,32 +395,37 @@ def _check_counts(src_path, src_count: int, tgt_path, tgt_count: int, unit: str,
 
 
 def _require_some_valid(pairs: Iterable[RawPair], origin: str, unit: str) -> Iterator[RawPair]:
-    """Pass a stream through; at its end, fail if every pair was invalid UTF-8 (another encoding)."""
-    total = invalid = 0
+    """Pass a stream through; at its end, fail if every pair was malformed."""
+    total = 0
+    dropped: dict[str, int] = {}  # reason → count
     for total, pair in enumerate(pairs, 1):
         if pair.src is None or pair.tgt is None:
-            invalid += 1
+            dropped[pair.drop_reason] = dropped.get(pair.drop_reason, 0) + 1
         yield pair
-    _check_some_valid(invalid, total, origin, unit)
+    _check_some_valid(dropped, total, origin, unit)
 
 
-def _check_some_valid(invalid: int, total: int, origin: str, unit: str) -> None:
-    """An input where every pair failed to decode is in another encoding: say so."""
-    if invalid and invalid == total:
-        raise ValueError(f"{origin}: none of the {invalid} {unit} is valid UTF-8 (is the file in another encoding?)")
+def _check_some_valid(dropped: Mapping[str, int], total: int, origin: str, unit: str) -> None:
+    """An input where every pair was dropped is read wrongly: say how (all invalid UTF-8: another encoding)."""
+    if not total or sum(dropped.values()) < total:
+        return
+    if dropped.get(INVALID_UTF8) == total:
+        raise ValueError(f"{origin}: none of the {total} {unit} is valid UTF-8 (is the file in another encoding?)")
+    counts = ", ".join(f"{count} {reason}" for reason, count in dropped.items())
+    raise ValueError(f"{origin}: none of the {total} {unit} is usable ({counts})")
 
 
 def _collect(pairs: Iterable[RawPair], origin: str) -> ParallelCorpus:
-    """Gather a stream into a corpus, recording the numbers of the invalid-UTF-8 pairs."""
-    src, tgt, numbers, invalid = [], [], [], []
-    for number, src_text, tgt_text in pairs:  # a hot loop: plain list appends, no helper calls
+    """Gather a stream into a corpus, recording the malformed lines with their reasons."""
+    src, tgt, numbers, malformed = [], [], [], {}
+    for number, src_text, tgt_text, reason in pairs:  # a hot loop: plain list appends, no helper calls
         if src_text is None or tgt_text is None:
-            invalid.append(number)
+            malformed[number] = reason or INVALID_UTF8
         else:
             src.append(src_text)
             tgt.append(tgt_text)
             numbers.append(number)
-    return ParallelCorpus(src, tgt, numbers, invalid, origin=origin)
+    return ParallelCorpus(src, tgt, numbers, malformed, origin=origin)
 
 
 # --------------------------------------------------------------------------
@@ -420,7 +453,7 @@ def iter_text_pairs(src_path: str | os.PathLike, tgt_path: str | os.PathLike) ->
             yield RawPair(aligned, src, tgt)
     _check_counts(src_path, aligned + src_extra, tgt_path, aligned + tgt_extra, "lines",
                   empty="{path}: file is empty (no lines)")
-    _check_some_valid(invalid, aligned, f"{src_path} / {tgt_path}", "lines")
+    _check_some_valid({INVALID_UTF8: invalid}, aligned, f"{src_path} / {tgt_path}", "lines")
 
 
 def read_parallel(src_path: str | os.PathLike, tgt_path: str | os.PathLike) -> ParallelCorpus:
@@ -428,6 +461,7 @@ def read_parallel(src_path: str | os.PathLike, tgt_path: str | os.PathLike) -> P
 
     Raises ``ValueError`` if either file has no lines, if their line counts
     differ (naming both files and both counts), or if no line decodes.
+    Lines that are not valid UTF-8 are dropped and counted (``malformed_lines``).
     """
     return _collect(iter_text_pairs(src_path, tgt_path), origin=f"{src_path} / {tgt_path}")
 
@@ -448,9 +482,10 @@ def _tsv_pairs(path, src_col: int, tgt_col: int) -> Iterator[RawPair]:
     line_no = 0
     for line_no, raw in enumerate(_raw_lines(path), 1):
         fields = raw.split(b"\t")
-        if len(fields) < needed:
-            raise ValueError(f"{path}:{line_no}: {len(fields)} column(s), need at least {needed}")
-        yield RawPair(line_no, _decode(fields[src_col]), _decode(fields[tgt_col]))
+        if len(fields) < needed:  # one bad row in 10^8 is noise, not a broken file: drop and count it
+            yield RawPair(line_no, None, None, TOO_FEW_COLUMNS)
+        else:
+            yield RawPair(line_no, _decode(fields[src_col]), _decode(fields[tgt_col]))
     if line_no == 0:
         raise ValueError(f"{path}: file is empty (no lines)")
 
@@ -459,8 +494,12 @@ def read_tsv(path: str | os.PathLike, src_col: int = 0, tgt_col: int = 1) -> Par
     """Read a tab-separated file whose columns ``src_col``/``tgt_col`` hold the pair.
 
     Fields are split on tabs only, without CSV quoting (quotes are text in
-    parallel corpora). A row with too few columns raises ``ValueError``
-    naming file and line; so do an empty file and a file with no valid line.
+    parallel corpora). Malformed rows are dropped and counted, not fatal: a
+    row with fewer than ``max(src_col, tgt_col) + 1`` columns (reason
+    ``too_few_columns``) and a row whose pair is not valid UTF-8 (reason
+    ``invalid_utf8``) are left out and recorded, with their raw line number,
+    in ``malformed_lines``. An empty file and a file with no usable row
+    raise ``ValueError`` naming the file.
     """
     return _collect(iter_tsv_pairs(path, src_col, tgt_col), origin=str(path))
 

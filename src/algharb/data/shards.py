@@ -8,9 +8,12 @@ per-shard summaries (64-bit keys, scores) gathered in shard order; and the
 final tables are merged back in shard order, so the output has every raw
 line exactly once, in file order.
 
-A shard line is ``{"line": n, "src": ..., "tgt": ...}``; a raw line that
-was not valid UTF-8 is ``{"line": n}`` (no text), so its rejection is still
-counted where it belongs.
+A shard line is ``{"line": n, "src": ..., "tgt": ...}``; a malformed raw
+line (:mod:`algharb.data.ingest`) is ``{"line": n, "reason": ...}`` (no
+text), so its rejection is still counted where it belongs; the manifest
+counts them per shard, one column per reason (``invalid_utf8``,
+``too_few_columns``). A corpus whose share of malformed lines is over
+``clean.max_malformed_share`` is refused before any shard is kept.
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ import numpy as np
 import pandas as pd
 
 from algharb.data.decisions import read_decisions, split_jsonl_rows, write_tsv_rows
-from algharb.data.ingest import ParallelCorpus, RawPair
+from algharb.data.config import check_share
+from algharb.data.ingest import INVALID_UTF8, MALFORMED_REASONS, ParallelCorpus, RawPair
 from algharb.io import atomic_path, atomic_write
 
 MANIFEST = "manifest.tsv"
-MANIFEST_COLUMNS = ["shard", "first_line", "last_line", "lines", "invalid_utf8"]
+MANIFEST_COLUMNS = ["shard", "first_line", "last_line", "lines", *MALFORMED_REASONS]
+BUDGET_KEY = "clean.max_malformed_share"
+SHOWN_MALFORMED = 5  # malformed lines an over-budget error names
 
 
 def shard_name(index: int) -> str:
@@ -37,26 +43,34 @@ def shard_name(index: int) -> str:
     return f"{index:05d}"
 
 
-def write_shards(pairs: Iterable[RawPair], out_dir: str | os.PathLike, shard_size: int) -> pd.DataFrame:
+def write_shards(pairs: Iterable[RawPair], out_dir: str | os.PathLike, shard_size: int,
+                 max_malformed_share: float = 1.0, where: str = "") -> pd.DataFrame:
     """Stream ``pairs`` into shards of ``shard_size`` raw lines under ``out_dir``; return the manifest.
 
     The folder appears only when every shard is written (it is built under a
     temporary name), so an interrupted or failed run (e.g. mismatched line
     counts found at the end of the stream) leaves nothing that looks done.
+    Fails too when more than ``max_malformed_share`` of all raw lines are
+    malformed (:func:`check_malformed_share`; ``where`` names the input).
     """
     if isinstance(shard_size, bool) or not isinstance(shard_size, int) or shard_size < 1:
         raise ValueError(f"clean.shard_size: expected a positive integer, got {shard_size!r}")
+    check_share(max_malformed_share, BUDGET_KEY)
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
-        manifest = _write_shard_files(pairs, tmp, shard_size)
+        manifest, first_malformed = _write_shard_files(pairs, tmp, shard_size)
         if manifest.empty:
             raise ValueError(f"{out_dir}: the corpus has no lines")
+        check_malformed_share(manifest, first_malformed, max_malformed_share, where or str(out_dir))
         manifest.to_csv(tmp / MANIFEST, sep="\t", index=False)
     return manifest
 
 
-def _write_shard_files(pairs: Iterable[RawPair], folder: Path, shard_size: int) -> pd.DataFrame:
+def _write_shard_files(pairs: Iterable[RawPair], folder: Path,
+                       shard_size: int) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """Write the shard files; return the manifest and the first malformed lines (line, reason)."""
     rows: list[dict] = []
+    first_malformed: list[tuple[int, str]] = []
     handle = None
     try:
         for pair in pairs:
@@ -64,22 +78,49 @@ def _write_shard_files(pairs: Iterable[RawPair], folder: Path, shard_size: int) 
                 if handle:
                     handle.close()
                 rows.append({"shard": shard_name(len(rows)), "first_line": pair.line, "last_line": pair.line,
-                             "lines": 0, "invalid_utf8": 0})
+                             "lines": 0, **dict.fromkeys(MALFORMED_REASONS, 0)})
                 handle = open(folder / f"{rows[-1]['shard']}.jsonl", "w", encoding="utf-8", newline="\n")
             row = rows[-1]
             if pair.line <= row["last_line"] and row["lines"]:
                 raise ValueError(f"line numbers must increase: {pair.line} after {row['last_line']}")
             row["last_line"], row["lines"] = pair.line, row["lines"] + 1
             if pair.src is None or pair.tgt is None:
-                row["invalid_utf8"] += 1
-                handle.write(json.dumps({"line": pair.line}) + "\n")
+                reason = pair.drop_reason
+                row[reason] += 1
+                handle.write(json.dumps({"line": pair.line, "reason": reason}) + "\n")
+                if len(first_malformed) < SHOWN_MALFORMED:
+                    first_malformed.append((pair.line, reason))
             else:
                 handle.write(json.dumps({"line": pair.line, "src": pair.src, "tgt": pair.tgt},
                                         ensure_ascii=False) + "\n")
     finally:
         if handle:
             handle.close()
-    return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
+    return pd.DataFrame(rows, columns=MANIFEST_COLUMNS), first_malformed
+
+
+def check_malformed_share(manifest: pd.DataFrame, first_malformed: list[tuple[int, str]], budget: float,
+                          where: str) -> None:
+    """Fail when more than ``budget`` of the manifest's raw lines are malformed, naming the first ones.
+
+    The share is that of the whole input, not of one shard: whether a run
+    passes must not depend on ``shard_size`` (a short last shard would fail
+    on a single bad line) and must agree with ``algharb clean`` (one shard).
+    Exactly at the budget passes.
+    """
+    lines = int(manifest["lines"].sum())
+    counts = {reason: int(manifest[reason].sum()) for reason in MALFORMED_REASONS}
+    malformed = sum(counts.values())
+    if not lines or malformed / lines <= budget:
+        return
+    by_reason = ", ".join(f"{count} {reason}" for reason, count in counts.items() if count)
+    first = ", ".join(f"{line} ({reason})" for line, reason in first_malformed)
+    more = ", ..." if malformed > len(first_malformed) else ""
+    raise ValueError(
+        f"{where}: {malformed} of {lines} lines are malformed ({100 * malformed / lines:.3g}%: {by_reason}), "
+        f"over the budget {BUDGET_KEY} = {budget} ({100 * budget:.3g}%); first malformed lines: {first}{more}. "
+        f"Fix the input (its encoding, or the spec's columns) or raise {BUDGET_KEY}."
+    )
 
 
 def read_manifest(shard_dir: str | os.PathLike) -> pd.DataFrame:
@@ -96,7 +137,7 @@ def shard_ids(shard_dir: str | os.PathLike) -> list[str]:
 
 
 def read_shard(path: str | os.PathLike) -> ParallelCorpus:
-    """Load one shard as a corpus (raw line numbers kept, invalid lines recorded)."""
+    """Load one shard as a corpus (raw line numbers kept, malformed lines recorded with their reasons)."""
     corpus = ParallelCorpus([], [], [], origin=str(path))
     with open(path, encoding="utf-8") as handle:
         for row_no, text in enumerate(handle, 1):
@@ -106,7 +147,8 @@ def read_shard(path: str | os.PathLike) -> ParallelCorpus:
             except (json.JSONDecodeError, KeyError, TypeError, ValueError):
                 raise ValueError(f"{path}:{row_no}: not a shard row (expected JSON with 'line')") from None
             if "src" not in row:
-                corpus.invalid_utf8_lines.append(line)
+                # Shards written before reasons were recorded held invalid UTF-8 only.
+                corpus.malformed_lines[line] = row.get("reason", INVALID_UTF8)
                 continue
             corpus.src.append(row["src"])
             corpus.tgt.append(row["tgt"])

@@ -10,13 +10,14 @@ log = logging.getLogger(__name__)
 
 
 def read_spec_corpus(spec: dict, where: str):
-    """The corpus a config spec describes; pairs that are not valid UTF-8 are left out and reported."""
+    """The corpus a config spec describes; malformed lines (e.g. invalid UTF-8) are left out and reported."""
     from ..data.ingest import read_corpus
 
     corpus = read_corpus(spec, where=where)
-    if corpus.invalid_utf8_lines:
-        log.warning("%s: dropped %d pair(s) that are not valid UTF-8 (lines %s)", where,
-                    len(corpus.invalid_utf8_lines), corpus.invalid_utf8_lines[:10])
+    if corpus.malformed_lines:
+        first = [f"{line} ({reason})" for line, reason in list(corpus.malformed_lines.items())[:10]]
+        log.warning("%s: dropped %d malformed pair(s) (lines %s)", where, len(corpus.malformed_lines),
+                    ", ".join(first))
     return corpus
 
 

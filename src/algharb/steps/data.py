@@ -18,9 +18,9 @@ import pandas as pd
 
 from ..data.clean import apply_qe_rejections, apply_rule_filters
 from ..data.config import CleanConfig, FilterConfig, QEConfig
-from ..data.decisions import INVALID_UTF8, funnel_from_counts, read_decisions, write_decisions, write_tsv
+from ..data.decisions import funnel_from_counts, read_decisions, write_decisions, write_tsv
 from ..data.dedup import dedup_keys, gather_duplicates, save_dedup_keys
-from ..data.ingest import iter_raw_pairs
+from ..data.ingest import MALFORMED_REASONS, iter_raw_pairs, spec_paths
 from ..data.qe import QE_REASON, qe_cutoff
 from ..data.shards import load_line_reasons, merge_shard_decisions, read_shard, save_line_reasons, shard_ids
 from ..data.shards import write_shards
@@ -31,15 +31,24 @@ from .common import read_spec_corpus
 log = logging.getLogger(__name__)
 
 
-def shard_corpus_step(spec: dict, out_dir, shard_size: int, where: str = "corpus") -> dict:
-    """Read a raw corpus (any format of :mod:`algharb.data.ingest`) and cut it into shards."""
-    manifest = write_shards(iter_raw_pairs(spec, where=where), out_dir, shard_size)
-    summary = {"lines": int(manifest["lines"].sum()), "shards": len(manifest),
-               "invalid_utf8": int(manifest["invalid_utf8"].sum())}
+def shard_corpus_step(spec: dict, out_dir, shard_size: int, where: str = "corpus",
+                      max_malformed_share: float = CleanConfig.max_malformed_share) -> dict:
+    """Read a raw corpus (any format of :mod:`algharb.data.ingest`) and cut it into shards.
+
+    Malformed lines are dropped and counted per reason; more than
+    ``max_malformed_share`` of the input is an error naming its files
+    (:func:`algharb.data.shards.check_malformed_share`).
+    """
+    origin = f"{where} ({' / '.join(spec_paths(spec, where))})"
+    manifest = write_shards(iter_raw_pairs(spec, where=where), out_dir, shard_size, max_malformed_share, origin)
+    malformed = {reason: int(manifest[reason].sum()) for reason in MALFORMED_REASONS}
+    summary = {"lines": int(manifest["lines"].sum()), "shards": len(manifest), **malformed}
     log.info("%s: %s", where, summary)
-    if summary["invalid_utf8"]:
-        log.warning("%s: %d line(s) are not valid UTF-8; they are rejected as %s", where,
-                    summary["invalid_utf8"], INVALID_UTF8)
+    if any(malformed.values()):
+        log.warning("%s: dropped %d malformed line(s) (%s), within clean.max_malformed_share = %s; they are "
+                    "rejected rows with these reasons", where, sum(malformed.values()),
+                    ", ".join(f"{count} {reason}" for reason, count in malformed.items() if count),
+                    max_malformed_share)
     return summary
 
 
@@ -160,7 +169,8 @@ def clean_corpus(spec: dict, out_dir, src_lang: str, tgt_lang: str, clean: dict,
 
 def _clean_corpus_in(work: Path, spec, out: Path, src_lang, tgt_lang, clean: CleanConfig, lid, qe_scorer) -> dict:
     pair = f"{src_lang}-{tgt_lang}"
-    shard_corpus_step(spec, work / "shards", shard_size=2**62, where=pair)
+    shard_corpus_step(spec, work / "shards", shard_size=2**62, where=pair,
+                      max_malformed_share=clean.max_malformed_share)
     shard = work / "shards" / f"{shard_ids(work / 'shards')[0]}.jsonl"
     # Config order, unlike the workflow's name order (CleanConfig.rule_settings).
     clean_shard_step(shard, work / "rule_decisions.tsv", work / "dedup_keys.npz", src_lang, tgt_lang,
