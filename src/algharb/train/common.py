@@ -161,6 +161,7 @@ def training_arguments_kwargs(hp: TrainerConfig, checkpoint_dir: str | os.PathLi
     if hp.use_liger_kernel:
         check_liger_kernel()
     return dict(
+        **distributed_cpu_kwargs(),
         output_dir=str(checkpoint_dir),
         # Fixed, not transformers' default runs/<date>_<host>: saved arguments stay byte-identical between runs.
         logging_dir=str(Path(checkpoint_dir) / "logs"),
@@ -195,6 +196,19 @@ def training_arguments_kwargs(hp: TrainerConfig, checkpoint_dir: str | os.PathLi
         dataloader_pin_memory=torch.cuda.is_available(),
         disable_tqdm=True,  # the per-step rows are printed and logged anyway
     )
+
+
+def distributed_cpu_kwargs() -> dict[str, Any]:
+    """Training arguments that make several CPU processes (torchrun without GPUs) one data-parallel job.
+
+    Without a GPU, transformers treats each torchrun worker as a lone process
+    unless ``use_cpu`` is set: every worker would then train on all the data
+    with no gradient all-reduce, and every worker would write the model and
+    logs. gloo is torch's collective backend for CPU tensors.
+    """
+    if world_size() > 1 and not torch.cuda.is_available():
+        return {"use_cpu": True, "ddp_backend": "gloo"}
+    return {}
 
 
 def check_liger_kernel() -> None:

@@ -1,0 +1,157 @@
+"""Several training processes on the CPU (torchrun, gloo), started through the project's launch path.
+
+A first multi-GPU job is where bugs in gradient accumulation, data sharding,
+rank-0 saving and resume show, hours into an allocation; gloo runs the same
+distributed code on CPU processes. Each test trains the tiny model with one
+global batch split three ways (1, 2 or 3 processes; accumulation derived from
+the process count) and compares step by step.
+
+Why the losses can be compared this closely: each global batch holds the same
+examples whatever the process count (the sampler's order is seeded, and the
+micro-batches of an optimizer step are dealt to the ranks in order), each
+rank's loss is normalised by the token count of the whole global batch, and
+gloo sums the gradients. What differs is only the order of float32 sums: a
+relative difference around 1e-6 per step. ``REL`` leaves room for that over a
+few steps and fails on any real difference (a wrong accumulation halves or
+doubles the batch and moves the loss by 1e-2 or more on these models).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import TINY_LORA, toy_pool, toy_rows
+from safetensors.torch import load_file
+
+from algharb.io import read_jsonl, write_jsonl
+from algharb.launch import launch_command
+from algharb.steps.train import run_training_step
+from algharb.train.preference_data import build_preference_pairs
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+REL = 2e-5
+# 24 examples, a global batch of 6 = 2 per process x accumulation (6, 3 or 2): 4 steps are one epoch.
+HPARAMS = {"global_batch_size": 6, "per_device_batch_size": 1, "warmup_ratio": 0.0, "max_length": 128,
+           "learning_rate": 1e-3, "lr_scheduler_type": "constant", "save_steps": 100, "max_steps": 4, "seed": 7}
+N_ROWS = 24
+
+
+@pytest.fixture
+def nproc(monkeypatch):
+    """Run training steps with ``n`` processes through ``algharb.launch`` (ALGHARB_NPROC_PER_NODE)."""
+
+    def use(n: int) -> None:
+        monkeypatch.setenv("ALGHARB_NPROC_PER_NODE", str(n))
+        monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+        monkeypatch.delenv("SLURM_JOBID", raising=False)
+
+    return use
+
+
+def train(stage, nproc, n, model_dir, data, tmp_path, hparams):
+    nproc(n)
+    run = tmp_path / f"{stage}_{n}"
+    data_path = run / "data.jsonl"
+    run.mkdir()
+    write_jsonl(data_path, data)
+    model = {"path": str(model_dir)} if stage == "sft" else str(model_dir)
+    run_training_step(stage, **{"base" if stage == "sft" else "model_dir": model}, data_paths=[str(data_path)],
+                      out_dir=str(run / "out"), checkpoint_dir=str(run / "ckpt"), hparams=hparams, threads=1)
+    return run
+
+
+def log_rows(run):
+    return read_jsonl(run / "out" / "train_log.jsonl")
+
+
+def assert_same_steps(reference, other, keys):
+    assert [row["step"] for row in other] == [row["step"] for row in reference]
+    for ref_row, row in zip(reference, other):
+        for key in keys:
+            assert row[key] == pytest.approx(ref_row[key], rel=REL), (row["step"], key)
+
+
+def weights(run):
+    files = sorted((run / "out").glob("*.safetensors"))
+    tensors = {}
+    for path in files:
+        tensors.update(load_file(path))
+    return tensors
+
+
+def assert_same_weights(a, b, atol=1e-5):
+    first, second = weights(a), weights(b)
+    assert first.keys() == second.keys()
+    for name in first:
+        torch.testing.assert_close(second[name], first[name], atol=atol, rtol=0, msg=name)
+
+
+def sft_rows():
+    return [{k: row[k] for k in ("src", "tgt", "src_lang", "tgt_lang")} for row in toy_rows(N_ROWS, seed=3)]
+
+
+def test_sft_steps_match_with_one_two_and_three_processes(tiny_model_dir, tmp_path, nproc):
+    runs = {n: train("sft", nproc, n, tiny_model_dir, sft_rows(), tmp_path, HPARAMS) for n in (1, 2, 3)}
+    reference = log_rows(runs[1])
+    assert len(reference) == 4 and reference[-1]["epoch"] == pytest.approx(1.0)
+    for n in (2, 3):
+        rows = log_rows(runs[n])
+        assert len(rows) == 4, f"{n} processes: one log row per step, from rank 0 only"
+        assert_same_steps(reference, rows, ("loss", "grad_norm", "epoch"))
+        assert_same_weights(runs[1], runs[n])
+        # Rank 0 alone saves: one model, one checkpoint tree, nothing else beside them.
+        assert sorted(p.name for p in (runs[n] / "out").iterdir()) == sorted(
+            p.name for p in (runs[1] / "out").iterdir())
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_every_example_is_seen_once_per_epoch_across_ranks(tiny_model_dir, tmp_path, n):
+    rows_path, hparams_path, out = tmp_path / "rows.jsonl", tmp_path / "hparams.json", tmp_path / "run"
+    write_jsonl(rows_path, sft_rows())
+    hparams_path.write_text(json.dumps({**HPARAMS, "max_steps": 8}), encoding="utf-8")  # two epochs
+    out.mkdir()
+    command = launch_command(str(ROOT / "tests" / "distributed_worker.py"),
+                             [str(tiny_model_dir), str(rows_path), str(out), str(hparams_path)],
+                             env={}, nproc_per_node=n)
+    assert command[1:3] == ["-m", "torch.distributed.run"]
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = {rank: read_jsonl(out / f"seen.rank{rank}.jsonl") for rank in range(n)}
+    assert all(seen.values()), "every rank trains on its share"
+    steps_per_epoch = N_ROWS // HPARAMS["global_batch_size"]
+    for epoch in range(2):
+        in_epoch = [tuple(row["ids"]) for rank in range(n) for row in seen[rank]
+                    if epoch * steps_per_epoch <= row["step"] < (epoch + 1) * steps_per_epoch]
+        assert len(in_epoch) == N_ROWS, f"epoch {epoch}: {len(in_epoch)} examples seen"
+        assert len(set(in_epoch)) == N_ROWS, f"epoch {epoch}: an example was seen twice, another never"
+        # Ranks see disjoint shares.
+        shares = [{tuple(row["ids"]) for row in seen[rank]
+                   if epoch * steps_per_epoch <= row["step"] < (epoch + 1) * steps_per_epoch} for rank in range(n)]
+        assert sum(map(len, shares)) == len(set().union(*shares))
+
+
+def preference_hparams(**extra):
+    return {**HPARAMS, **TINY_LORA, "learning_rate": 1e-2, **extra}
+
+
+def test_cpo_steps_match_with_one_and_two_processes(tiny_model_dir, tmp_path, nproc):
+    pairs, _ = build_preference_pairs(toy_pool(toy_rows(N_ROWS, seed=5)), 0.1)
+    assert len(pairs) == N_ROWS
+    runs = {n: train("cpo", nproc, n, tiny_model_dir, pairs, tmp_path, preference_hparams()) for n in (1, 2)}
+    assert_same_steps(log_rows(runs[1]), log_rows(runs[2]), ("loss", "grad_norm", "nll_loss"))
+    assert_same_weights(runs[1], runs[2])
+
+
+def test_dynamic_steps_match_with_one_and_two_processes(tiny_model_dir, tmp_path, nproc):
+    pools = toy_pool(toy_rows(N_ROWS, seed=6))
+    runs = {n: train("dynamic", nproc, n, tiny_model_dir, pools, tmp_path, preference_hparams()) for n in (1, 2)}
+    assert_same_steps(log_rows(runs[1]), log_rows(runs[2]), ("loss", "grad_norm", "w"))
+    assert_same_weights(runs[1], runs[2])
