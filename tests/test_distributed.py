@@ -155,3 +155,59 @@ def test_dynamic_steps_match_with_one_and_two_processes(tiny_model_dir, tmp_path
     runs = {n: train("dynamic", nproc, n, tiny_model_dir, pools, tmp_path, preference_hparams()) for n in (1, 2)}
     assert_same_steps(log_rows(runs[1]), log_rows(runs[2]), ("loss", "grad_norm", "w"))
     assert_same_weights(runs[1], runs[2])
+
+
+def rank_pid(marker: str, rank: int) -> int | None:
+    """The pid of the torchrun worker of ``rank`` whose command line holds ``marker``."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if marker.encode() in cmdline and b"algharb.steps.train" in cmdline and f"RANK={rank}".encode() in environ:
+            return int(proc.name)
+    return None
+
+
+def test_a_killed_rank_fails_the_job_and_the_rerun_ends_with_the_same_model(tiny_model_dir, tmp_path, nproc):
+    hparams = {**HPARAMS, "max_steps": 48, "save_steps": 8}
+    reference = train("sft", nproc, 2, tiny_model_dir, sft_rows(), tmp_path, hparams)
+
+    run = tmp_path / "killed"
+    run.mkdir()
+    write_jsonl(run / "data.jsonl", sft_rows())
+    call = {"base": {"path": str(tiny_model_dir)}, "data_paths": [str(run / "data.jsonl")],
+            "out_dir": str(run / "out"), "checkpoint_dir": str(run / "ckpt"), "hparams": hparams, "threads": 1}
+    script = "import json, sys; from algharb.steps.train import run_training_step; " \
+             "run_training_step('sft', **json.loads(sys.argv[1]))"
+    job = subprocess.Popen([sys.executable, "-c", script, json.dumps(call)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env={**os.environ, "ALGHARB_NPROC_PER_NODE": "2"})
+    try:
+        while not list((run / "ckpt").glob("checkpoint-*/algharb_complete")):
+            assert job.poll() is None, "the job ended before its first complete checkpoint"
+            time.sleep(0.02)
+        pid = rank_pid(str(run / "ckpt"), 1)
+        assert pid is not None, "rank 1 not found"
+        os.kill(pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        output, _ = job.communicate(timeout=120)  # a hang guard, not a speed target
+        failed_after = time.monotonic() - killed_at
+    finally:
+        if job.poll() is None:
+            job.kill()
+    assert job.returncode != 0
+    assert "rank: 1" in output and "SIGKILL" in output, output[-3000:]  # torchrun's failure summary
+    print(f"the job failed {failed_after:.1f} s after rank 1 was killed")
+    assert not (run / "out").exists()
+
+    nproc(2)
+    run_training_step("sft", **call)
+    log = read_jsonl(run / "out" / "train_log.jsonl")
+    assert [row["step"] for row in log] == list(range(1, 49))
+    resumed = {row["resumed_from"] for row in log if row["resumed_from"] is not None}
+    assert len(resumed) == 1 and resumed.pop() % 8 == 0
+    assert_same_steps(log_rows(reference), log, ("loss", "grad_norm"))
+    assert_same_weights(reference, run, atol=0)

@@ -10,7 +10,7 @@ from transformers import AutoModelForCausalLM
 from algharb.io import read_jsonl
 from algharb.prompts import completion_messages, translation_messages
 from algharb.config import ConfigError
-from algharb.train.common import gradient_accumulation_steps, stage_config
+from algharb.train.common import CHECKPOINT_COMPLETE, gradient_accumulation_steps, latest_checkpoint, stage_config
 from algharb.train.config import SFTConfig
 from algharb.train.sft import run_sft, sft_examples
 
@@ -84,6 +84,12 @@ def test_sft_resumes_from_the_latest_checkpoint(tiny_model_dir, tmp_path):
 
     shutil.rmtree(out)  # what Snakemake does to an incomplete output
     (ckpt / "checkpoint-5").mkdir()  # a checkpoint cut short by a kill: no trainer_state.json
+    # One whose main process finished while another rank was still writing: never marked complete.
+    shutil.copytree(ckpt / "checkpoint-4", ckpt / "checkpoint-7")
+    (ckpt / "checkpoint-7" / CHECKPOINT_COMPLETE).unlink()
+    assert latest_checkpoint(ckpt) == str(ckpt / "checkpoint-4")
+    assert not (ckpt / "checkpoint-5").exists() and (ckpt / "checkpoint-7").is_dir()
+    shutil.rmtree(ckpt / "checkpoint-7")
     run_sft(tiny_model_dir, rows, out, ckpt, {**hparams, "max_steps": 6})
 
     log = read_jsonl(out / "train_log.jsonl")
@@ -171,7 +177,7 @@ def test_a_killed_sft_job_resumes_from_its_last_checkpoint(tiny_model_dir, tmp_p
     try:
         deadline = time.monotonic() + 300
         # Any complete checkpoint: older ones are rotated away (save_total_limit).
-        while not list(ckpt.glob("checkpoint-*/trainer_state.json")):
+        while not list(ckpt.glob(f"checkpoint-*/{CHECKPOINT_COMPLETE}")):
             assert job.poll() is None, "the training job ended before its first checkpoint"
             assert time.monotonic() < deadline, "no checkpoint within 5 minutes"
             time.sleep(0.2)
@@ -179,7 +185,7 @@ def test_a_killed_sft_job_resumes_from_its_last_checkpoint(tiny_model_dir, tmp_p
         os.killpg(job.pid, signal.SIGKILL)
         job.wait()
     assert not out.exists()
-    resumed = max(int(p.name.split("-")[1]) for p in ckpt.glob("checkpoint-*") if (p / "trainer_state.json").is_file())
+    resumed = max(int(p.name.split("-")[1]) for p in ckpt.glob("checkpoint-*") if (p / CHECKPOINT_COMPLETE).is_file())
 
     run_sft(tiny_model_dir, toy_rows(64), out, ckpt, {**hparams, "max_steps": resumed + 2})
     log = read_jsonl(out / "train_log.jsonl")

@@ -22,6 +22,7 @@ one GPU or eight.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -44,6 +45,8 @@ ADAPTER_SUBDIR = "adapter"
 POOL_KEYS = ("id", "src", "src_lang", "tgt_lang", "candidates")
 CANDIDATE_KEYS = ("text", "origin", "qe")
 _CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+# Written into checkpoint-N by the main process after every process has saved its part.
+CHECKPOINT_COMPLETE = "algharb_complete"
 
 def stage_config(config_class: type[C], hparams: C | Mapping[str, Any] | None, stage: str) -> C:
     """A stage's typed hyperparameters from a config section or a plain mapping.
@@ -207,8 +210,28 @@ def distributed_cpu_kwargs() -> dict[str, Any]:
     logs. gloo is torch's collective backend for CPU tensors.
     """
     if world_size() > 1 and not torch.cuda.is_available():
+        _load_cpu_index_locations()
         return {"use_cpu": True, "ddp_backend": "gloo"}
     return {}
+
+
+@functools.cache
+def _load_cpu_index_locations() -> None:
+    """Let ``torch.load`` map tensors to ``cpu:0``, the device transformers gives each CPU process under torchrun.
+
+    On resume, the Trainer loads the optimizer state with ``map_location=args.device``
+    when several processes train; torch's default loader knows ``cpu`` but not
+    ``cpu:0`` and fails ("don't know how to restore data location"). A CPU
+    storage needs no moving, so it is returned as it is.
+    """
+
+    def tag(storage):
+        return None  # saving is left to torch
+
+    def restore(storage, location: str):
+        return storage if location.startswith("cpu:") else None
+
+    torch.serialization.register_package(5, tag, restore)
 
 
 def check_liger_kernel() -> None:
@@ -251,9 +274,14 @@ def lora_config(hp: LoraOptions):
 def latest_checkpoint(checkpoint_dir: str | os.PathLike) -> str | None:
     """Newest complete ``checkpoint-N`` in ``checkpoint_dir``, or None.
 
-    The Trainer writes ``trainer_state.json`` last, so a checkpoint without it
-    was cut short by a kill; such directories are removed so that they can
-    neither be resumed from nor shadow an older complete one.
+    Complete means marked by :class:`JsonlStepLog` once every process had
+    finished writing its part (:data:`CHECKPOINT_COMPLETE`). The Trainer
+    writes ``trainer_state.json`` last on the main process, but with several
+    processes another rank may still be writing its RNG state (or DeepSpeed
+    shard) then, so that file alone does not prove a checkpoint whole. A
+    directory without ``trainer_state.json`` was cut short by a kill and is
+    removed, so that it can neither be resumed from nor shadow an older
+    complete one; one with it but unmarked is left alone and skipped.
     """
     root = Path(checkpoint_dir)
     if not root.is_dir():
@@ -263,9 +291,9 @@ def latest_checkpoint(checkpoint_dir: str | os.PathLike) -> str | None:
         match = _CHECKPOINT_RE.match(child.name)
         if not match or not child.is_dir():
             continue
-        if (child / "trainer_state.json").is_file():
+        if (child / CHECKPOINT_COMPLETE).is_file():
             complete.append((int(match.group(1)), child))
-        elif _is_main_process():
+        elif not (child / "trainer_state.json").is_file() and _is_main_process():
             shutil.rmtree(child, ignore_errors=True)
     return str(max(complete)[1]) if complete else None
 
@@ -275,7 +303,7 @@ def _is_main_process() -> bool:
 
 
 class JsonlStepLog(TrainerCallback):
-    """Append one JSON row per optimizer step to ``path`` while training runs.
+    """Append one JSON row per optimizer step to ``path`` while training runs; mark finished checkpoints.
 
     The live log sits in the checkpoint directory so that it survives a kill
     with the checkpoints. On resume, rows past the resumed step are dropped
@@ -297,6 +325,15 @@ class JsonlStepLog(TrainerCallback):
         kept = [row for row in _read_rows(self.path) if row["step"] <= state.global_step]
         with open(self.path, "w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(row) + "\n" for row in kept)
+
+    def on_save(self, args, state, control, **kwargs):
+        # Every process saves its part of checkpoint-N before this call; the barrier waits for all of them.
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.barrier()
+        if state.is_world_process_zero:
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if folder.is_dir():
+                (folder / CHECKPOINT_COMPLETE).write_text(f"{state.global_step}\n", encoding="utf-8")
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs or "loss" not in logs:
