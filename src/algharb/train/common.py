@@ -163,8 +163,11 @@ def training_arguments_kwargs(hp: TrainerConfig, checkpoint_dir: str | os.PathLi
         raise ValueError(f"save_steps must be ≥ 1, got {hp.save_steps}")
     if hp.use_liger_kernel:
         check_liger_kernel()
+    cpu_kwargs = distributed_cpu_kwargs()
+    if cpu_kwargs and hp.deepspeed is not None:
+        _init_deepspeed_comm(cpu_kwargs["ddp_backend"])
     return dict(
-        **distributed_cpu_kwargs(),
+        **cpu_kwargs,
         output_dir=str(checkpoint_dir),
         # Fixed, not transformers' default runs/<date>_<host>: saved arguments stay byte-identical between runs.
         logging_dir=str(Path(checkpoint_dir) / "logs"),
@@ -213,6 +216,20 @@ def distributed_cpu_kwargs() -> dict[str, Any]:
         _load_cpu_index_locations()
         return {"use_cpu": True, "ddp_backend": "gloo"}
     return {}
+
+
+def _init_deepspeed_comm(backend: str) -> None:
+    """Start DeepSpeed's communication before the model is built (CPU processes only).
+
+    ZeRO-3 partitions the weights while ``from_pretrained`` builds them
+    (``deepspeed.zero.Init``), before the Trainer starts DeepSpeed. On GPUs
+    transformers starts it earlier; on the CPU path it does not, and
+    ``zero.Init`` then takes the world for one process and rejects the batch
+    layout ("train_batch_size is not equal to ... world_size").
+    """
+    import deepspeed
+
+    deepspeed.init_distributed(dist_backend=backend)
 
 
 @functools.cache
