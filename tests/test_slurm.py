@@ -423,3 +423,55 @@ def test_a_multi_gpu_rule_launches_one_worker_per_gpu_in_its_allocation(cluster,
     job = parse_scontrol_jobs(slurm("scontrol", "show", "job", "-o", job_id, env=cluster))[job_id]
     assert job["Partition"] == profile["set-resources"]["sft_step1"]["slurm_partition"]
     assert job["TresPerJob"] == "gres:gpu:2"
+
+
+TRAIN_JOB = """\
+import json, logging, sys
+from algharb.steps.train import run_training_step
+logging.basicConfig(level=logging.INFO)
+run_training_step("sft", **json.load(open(sys.argv[1])))
+"""
+
+
+def test_a_training_rule_trains_on_two_workers_in_its_allocation(cluster, tmp_path, tiny_model_dir, monkeypatch):
+    """SFT in a 2-GPU allocation (the training rules' request shape): srun + torchrun, two gloo workers.
+
+    It ends with the model of the same two-process run started directly (torchrun outside Slurm).
+    """
+    from test_distributed import HPARAMS, assert_same_steps, assert_same_weights, log_rows, sft_rows
+
+    from algharb.io import write_jsonl
+    from algharb.steps.train import run_training_step
+
+    profile = load_profile(cluster)
+    request = dict(profile["set-resources"]["sft_step1"])
+    request["slurm_partition"] = repr(request["slurm_partition"])
+    calls = {}
+    for name in ("slurm", "direct"):
+        run = tmp_path / name
+        run.mkdir()
+        write_jsonl(run / "data.jsonl", sft_rows())
+        calls[name] = {"base": {"path": str(tiny_model_dir)}, "data_paths": [str(run / "data.jsonl")],
+                       "out_dir": str(run / "out"), "checkpoint_dir": str(run / "ckpt"), "hparams": HPARAMS,
+                       "threads": 1}
+    (tmp_path / "call.json").write_text(json.dumps(calls["slurm"]))
+    (tmp_path / "train_job.py").write_text(TRAIN_JOB)
+    (tmp_path / "Snakefile").write_text(
+        "rule train:\n"
+        "    output: directory('slurm/out')\n"
+        "    log: 'train.log'\n"
+        f"    shell: '{sys.executable} train_job.py call.json > {{log}} 2>&1'\n")
+    command = [SNAKEMAKE, "--snakefile", str(tmp_path / "Snakefile"), "--directory", str(tmp_path),
+               "--profile", str(PROFILE), *FAST_POLLING, "--retries", "0", "--set-resources",
+               *[f"train:{key}={value}" for key, value in request.items()]]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=cluster, timeout=900)
+    train_log = (tmp_path / "train.log").read_text() if (tmp_path / "train.log").exists() else ""
+    assert result.returncode == 0, result.stderr[-6000:] + train_log[-4000:]
+    assert "srun --overlap" in train_log and "--nproc_per_node 2" in train_log, train_log[-3000:]
+
+    monkeypatch.setenv("ALGHARB_NPROC_PER_NODE", "2")
+    for var in [v for v in os.environ if v.startswith("SLURM_")]:
+        monkeypatch.delenv(var)
+    run_training_step("sft", **calls["direct"])
+    assert_same_steps(log_rows(tmp_path / "direct"), log_rows(tmp_path / "slurm"), ("loss", "grad_norm"))
+    assert_same_weights(tmp_path / "direct", tmp_path / "slurm", atol=0)
