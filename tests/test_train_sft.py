@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import TINY_HPARAMS, toy_rows
@@ -191,3 +192,10 @@ def test_a_killed_sft_job_resumes_from_its_last_checkpoint(tiny_model_dir, tmp_p
     log = read_jsonl(out / "train_log.jsonl")
     assert [row["step"] for row in log] == list(range(1, resumed + 3))
     assert {row["resumed_from"] for row in log[resumed:]} == {resumed}
+
+
+def test_a_deepspeed_warmup_scheduler_without_warmup_is_refused_early(tiny_model_dir, tmp_path):
+    with pytest.raises(ValueError, match="WarmupDecayLR, which needs warm-up steps"):
+        run_sft(tiny_model_dir, toy_rows(4), tmp_path / "out", tmp_path / "ckpt",
+                {**TINY_HPARAMS, "max_steps": 1,
+                 "deepspeed": str(Path(__file__).resolve().parents[1] / "config" / "deepspeed_zero3.json")})

@@ -157,8 +157,8 @@ def prompt_and_completion(
 def training_arguments_kwargs(hp: TrainerConfig, checkpoint_dir: str | os.PathLike) -> dict[str, Any]:
     """Keyword arguments for a ``TrainingArguments`` (or TRL config) from a stage's hyperparameters."""
     accumulation = gradient_accumulation_steps(hp.global_batch_size, hp.per_device_batch_size, world_size())
-    if hp.deepspeed is not None and not Path(hp.deepspeed).is_file():
-        raise FileNotFoundError(f"deepspeed config {hp.deepspeed} does not exist")
+    if hp.deepspeed is not None:
+        _check_deepspeed_config(hp)
     if hp.save_steps < 1:
         raise ValueError(f"save_steps must be ≥ 1, got {hp.save_steps}")
     if hp.use_liger_kernel:
@@ -191,6 +191,7 @@ def training_arguments_kwargs(hp: TrainerConfig, checkpoint_dir: str | os.PathLi
         gradient_checkpointing=bool(hp.gradient_checkpointing),
         use_liger_kernel=bool(hp.use_liger_kernel),
         torch_compile=bool(hp.torch_compile),
+        ddp_timeout=int(hp.ddp_timeout),
         deepspeed=hp.deepspeed,
         save_strategy="steps",
         save_steps=hp.save_steps,
@@ -202,6 +203,21 @@ def training_arguments_kwargs(hp: TrainerConfig, checkpoint_dir: str | os.PathLi
         dataloader_pin_memory=torch.cuda.is_available(),
         disable_tqdm=True,  # the per-step rows are printed and logged anyway
     )
+
+
+# DeepSpeed schedulers that warm up from warmup_min_lr and refuse zero warm-up steps.
+_WARMUP_SCHEDULERS = ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR")
+
+
+def _check_deepspeed_config(hp: TrainerConfig) -> None:
+    """Fail before any process starts on what DeepSpeed would only reject deep inside its engine."""
+    path = Path(hp.deepspeed)
+    if not path.is_file():
+        raise FileNotFoundError(f"deepspeed config {hp.deepspeed} does not exist")
+    scheduler = (json.loads(path.read_text(encoding="utf-8")).get("scheduler") or {}).get("type")
+    if scheduler in _WARMUP_SCHEDULERS and hp.warmup_steps == 0 and hp.warmup_ratio == 0:
+        raise ValueError(f"{hp.deepspeed} schedules the learning rate with {scheduler}, which needs warm-up steps: "
+                         "set warmup_steps or warmup_ratio above 0")
 
 
 def distributed_cpu_kwargs() -> dict[str, Any]:

@@ -47,6 +47,7 @@ class TrainerConfig(Section):
     eos_token: str = option("<|im_end|>", "the chat template's end of turn; generation stops there")
     use_liger_kernel: bool = option(False, "Liger's Triton kernels (GPU, pip install 'algharb[gpu]')")
     torch_compile: bool = option(False, "torch.compile the model")
+    ddp_timeout: int = option(1800, "seconds a collective (NCCL, gloo) waits for a missing rank before the job fails")
     peak_tflops: float | None = option(None, "accelerator peak for MFU in the throughput log; None: by GPU name")
 
     def stage_dict(self) -> dict[str, Any]:
