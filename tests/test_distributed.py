@@ -110,9 +110,12 @@ def test_sft_steps_match_with_one_two_and_three_processes(tiny_model_dir, tmp_pa
         assert len(rows) == 4, f"{n} processes: one log row per step, from rank 0 only"
         assert_same_steps(reference, rows, ("loss", "grad_norm", "epoch"))
         assert_same_weights(runs[1], runs[n])
-        # Rank 0 alone saves: one model, one checkpoint tree, nothing else beside them.
+        # Rank 0 alone saves: the same files as one process, bar one RNG state per rank in a checkpoint.
         assert sorted(p.name for p in (runs[n] / "out").iterdir()) == sorted(
             p.name for p in (runs[1] / "out").iterdir())
+        single = {p.name for p in (runs[1] / "ckpt" / "checkpoint-4").iterdir()} - {"rng_state.pth"}
+        several = {p.name for p in (runs[n] / "ckpt" / "checkpoint-4").iterdir()}
+        assert several == single | {f"rng_state_{rank}.pth" for rank in range(n)}
 
 
 @pytest.mark.parametrize("n", [2, 3])
@@ -145,19 +148,22 @@ def preference_hparams(**extra):
     return {**HPARAMS, **TINY_LORA, "learning_rate": 1e-2, **extra}
 
 
-def test_cpo_steps_match_with_one_and_two_processes(tiny_model_dir, tmp_path, nproc):
+def test_cpo_steps_match_with_one_two_and_three_processes(tiny_model_dir, tmp_path, nproc):
     pairs, _ = build_preference_pairs(toy_pool(toy_rows(N_ROWS, seed=5)), 0.1)
     assert len(pairs) == N_ROWS
-    runs = {n: train("cpo", nproc, n, tiny_model_dir, pairs, tmp_path, preference_hparams()) for n in (1, 2)}
-    assert_same_steps(log_rows(runs[1]), log_rows(runs[2]), ("loss", "grad_norm", "nll_loss"))
-    assert_same_weights(runs[1], runs[2])
+    runs = {n: train("cpo", nproc, n, tiny_model_dir, pairs, tmp_path, preference_hparams()) for n in (1, 2, 3)}
+    for n in (2, 3):
+        assert_same_steps(log_rows(runs[1]), log_rows(runs[n]), ("loss", "grad_norm", "nll_loss"))
+        assert_same_weights(runs[1], runs[n])
 
 
-def test_dynamic_steps_match_with_one_and_two_processes(tiny_model_dir, tmp_path, nproc):
+def test_dynamic_steps_match_with_one_two_and_three_processes(tiny_model_dir, tmp_path, nproc):
     pools = toy_pool(toy_rows(N_ROWS, seed=6))
-    runs = {n: train("dynamic", nproc, n, tiny_model_dir, pools, tmp_path, preference_hparams()) for n in (1, 2)}
-    assert_same_steps(log_rows(runs[1]), log_rows(runs[2]), ("loss", "grad_norm", "w"))
-    assert_same_weights(runs[1], runs[2])
+    runs = {n: train("dynamic", nproc, n, tiny_model_dir, pools, tmp_path, preference_hparams())
+            for n in (1, 2, 3)}
+    for n in (2, 3):
+        assert_same_steps(log_rows(runs[1]), log_rows(runs[n]), ("loss", "grad_norm", "w"))
+        assert_same_weights(runs[1], runs[n])
 
 
 def rank_pid(marker: str, rank: int) -> int | None:
