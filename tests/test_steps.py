@@ -159,15 +159,17 @@ def test_prepare_split_writes_plain_files_from_sgm(tmp_path):
     assert (tmp_path / "test.tgt").read_text() == "Hallo & tschüss\nZwei\n"
 
 
-def test_training_steps_run_in_process_outside_a_multi_gpu_allocation(monkeypatch):
+def test_training_steps_run_in_process_outside_a_multi_gpu_allocation(monkeypatch, tmp_path):
     from algharb.steps import train
 
     for var in ("SLURM_JOB_ID", "SLURM_JOBID", "ALGHARB_NPROC_PER_NODE"):
         monkeypatch.delenv(var, raising=False)
     calls = []
     monkeypatch.setitem(train.TRAINING_STAGES._entries, "sft", lambda **kwargs: calls.append(kwargs) or "done")
-    assert train.run_training_step("sft", out_dir="m", checkpoint_dir="c") == "done"
-    assert calls == [{"out_dir": "m", "checkpoint_dir": "c"}]
+    monkeypatch.setattr(train, "training_identity", lambda name, kwargs: {"stage": name})
+    checkpoints = str(tmp_path / "c")
+    assert train.run_training_step("sft", out_dir="m", checkpoint_dir=checkpoints) == "done"
+    assert calls == [{"out_dir": "m", "checkpoint_dir": checkpoints}]
 
 
 def test_training_steps_start_one_worker_per_gpu_inside_slurm(monkeypatch, tmp_path):
@@ -183,6 +185,7 @@ def test_training_steps_start_one_worker_per_gpu_inside_slurm(monkeypatch, tmp_p
     monkeypatch.delenv("ALGHARB_NPROC_PER_NODE", raising=False)
     commands = []
     monkeypatch.setattr(subprocess, "run", lambda command, check: commands.append(command))
+    monkeypatch.setattr(train, "training_identity", lambda name, kwargs: {"stage": name})
     train.run_training_step("sft", data_paths=[Path("a.jsonl"), "b.jsonl"], checkpoint_dir=str(tmp_path / "ck"),
                             hparams={"learning_rate": 2e-5}, seed=3)
     (command,) = commands

@@ -199,3 +199,29 @@ def test_a_deepspeed_warmup_scheduler_without_warmup_is_refused_early(tiny_model
         run_sft(tiny_model_dir, toy_rows(4), tmp_path / "out", tmp_path / "ckpt",
                 {**TINY_HPARAMS, "max_steps": 1,
                  "deepspeed": str(Path(__file__).resolve().parents[1] / "config" / "deepspeed_zero3.json")})
+
+
+def test_a_rerun_with_other_data_or_hyperparameters_does_not_resume_the_old_checkpoints(tiny_model_dir, tmp_path):
+    from algharb.io import write_jsonl
+    from algharb.steps.train import run_training_step
+
+    data = tmp_path / "rows.jsonl"
+    out, ckpt = tmp_path / "out", tmp_path / "ckpt"
+    hparams = {**TINY_HPARAMS, "max_steps": 4, "save_steps": 2, "learning_rate": 1e-3}
+
+    def step(rows, **changes):
+        write_jsonl(data, [{k: r[k] for k in ("src", "tgt", "src_lang", "tgt_lang")} for r in rows])
+        shutil.rmtree(out, ignore_errors=True)  # what Snakemake does to an output it reruns
+        run_training_step("sft", base={"path": str(tiny_model_dir)}, data_paths=[str(data)], out_dir=str(out),
+                          checkpoint_dir=str(ckpt), hparams={**hparams, **changes}, threads=1)
+        return read_jsonl(out / "train_log.jsonl")
+
+    first = step(toy_rows(32, seed=1))
+    shutil.rmtree(ckpt / "checkpoint-4")  # as if killed after step 3
+    resumed = step(toy_rows(32, seed=1))  # the same run: resumed from its checkpoint
+    assert [row["resumed_from"] for row in resumed] == [None, None, 2, 2]
+    assert [row["loss"] for row in resumed] == [row["loss"] for row in first]
+    for rows, changes in [(toy_rows(32, seed=2), {}), (toy_rows(32, seed=2), {"learning_rate": 2e-3})]:
+        log = step(rows, **changes)
+        assert [row["resumed_from"] for row in log] == [None] * 4, changes  # trained afresh
+        assert [row["loss"] for row in log] != [row["loss"] for row in first]

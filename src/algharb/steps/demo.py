@@ -67,6 +67,11 @@ def train_teacher(base_dir, files: list[str], pairs: list[str], out_dir, checkpo
         "seed": seed,
         "threads": threads,
     }
+    from .train import training_identity
+    from ..train.common import discard_checkpoints_of_other_runs
+
+    identity = training_identity("demo_teacher", {"model_dir": base_dir, "data_paths": files, "hparams": settings})
+    discard_checkpoints_of_other_runs(checkpoint_dir, {**identity, "pairs": list(pairs)})
     return run_sft(base_dir, split_rows(files, pairs), out_dir, checkpoint_dir, settings)
 
 

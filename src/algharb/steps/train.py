@@ -111,14 +111,22 @@ def run_training_step(name: str, **kwargs):
     With more than one worker (:func:`algharb.launch.world_size`), the call is
     written to ``{checkpoint_dir}/{name}_call.json`` and this module is started
     on every GPU through srun + torchrun (:func:`algharb.launch.launch_command`);
-    the trainers save from the main process only.
+    the trainers save from the main process only. Checkpoints left in
+    ``checkpoint_dir`` by a run with other data, hyperparameters or starting
+    model (:func:`training_identity`) are discarded first, so that a rerun
+    resumes only its own work.
     """
     import subprocess
     from pathlib import Path
 
     from ..launch import launch_command, world_size
 
+    from ..train.common import discard_checkpoints_of_other_runs
+
     stage = TRAINING_STAGES.get(name)
+    if discard_checkpoints_of_other_runs(kwargs["checkpoint_dir"], training_identity(name, kwargs)):
+        log.warning("%s: the checkpoints in %s came from a run with other data, hyperparameters or starting model; "
+                    "training afresh", name, kwargs["checkpoint_dir"])
     workers = world_size()
     if workers <= 1:
         return stage(**kwargs)
@@ -129,6 +137,25 @@ def run_training_step(name: str, **kwargs):
     log.info("%s on %d workers: %s", name, workers, " ".join(command))
     subprocess.run(command, check=True)
     return None
+
+
+def training_identity(name: str, kwargs: dict) -> dict:
+    """What decides a training step's result: the stage, its hyperparameters, the data's bytes, the starting model.
+
+    The job's thread count and where timings go are left out; the starting
+    model enters by its files' sizes and mtimes (hashing 28 GB of weights
+    would take minutes; a retrained model is rewritten).
+    """
+    from pathlib import Path
+
+    from ..audit import file_sha256
+    from ..generation.chunks import file_stamps, model_identity
+
+    data = kwargs["data_paths"]
+    paths = [data] if isinstance(data, str) or hasattr(data, "__fspath__") else list(data)
+    model = model_identity(kwargs["base"]) if "base" in kwargs else {"files": file_stamps(Path(kwargs["model_dir"]))}
+    return {"stage": name, "hparams": {k: v for k, v in dict(kwargs["hparams"]).items() if k != "threads"},
+            "data_sha256": [file_sha256(path) for path in paths], "model": model}
 
 
 def _jsonable(value):

@@ -391,6 +391,35 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+RUN_IDENTITY = "run_identity.json"
+
+
+def discard_checkpoints_of_other_runs(checkpoint_dir: str | os.PathLike, identity: Mapping[str, Any]) -> bool:
+    """Keep ``checkpoint_dir`` for resuming only if it was written by a run of the same ``identity``.
+
+    A rule reruns because its inputs or parameters changed, and its
+    checkpoints live outside its output (so that Snakemake's clean-up of a
+    failed job keeps them): without this check a rerun with new data or
+    hyperparameters would resume the old run's last checkpoint and save the
+    old model. ``identity`` is what decides the result (stage, hyperparameters,
+    data, starting model); it is written to ``RUN_IDENTITY`` before training.
+    Returns True when earlier checkpoints were discarded.
+    """
+    root = Path(checkpoint_dir)
+    path = root / RUN_IDENTITY
+    wanted = json.loads(json.dumps(identity, sort_keys=True, default=str))
+    if path.is_file() and json.loads(path.read_text(encoding="utf-8")) == wanted:
+        return False
+    stale = [child for child in root.glob("checkpoint-*") if child.is_dir()] if root.is_dir() else []
+    stale += [root / LOG_NAME] if (root / LOG_NAME).is_file() else []
+    for child in stale:
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    root.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(wanted, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return bool(stale)
+
+
 def train_with_resume(trainer, checkpoint_dir: str | os.PathLike) -> None:
     """Train, resuming from the newest complete checkpoint in ``checkpoint_dir`` if any."""
     trainer.train(resume_from_checkpoint=latest_checkpoint(checkpoint_dir))
