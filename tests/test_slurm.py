@@ -395,24 +395,36 @@ dist.destroy_process_group()
 
 @pytest.mark.slow
 @pytest.mark.slurm
+def run_training_shaped_rule(cluster, workdir: Path, rule: str, output: str, command: str) -> str:
+    """Run one rule with the training rules' request shape (capped to 2 GPUs) through the profile; its log.
+
+    ``output`` is the rule's output as Snakemake code; ``command`` runs with
+    this Python and logs to ``{rule}.log``.
+    """
+    request = dict(load_profile(cluster)["set-resources"]["sft_step1"])
+    request["slurm_partition"] = repr(request["slurm_partition"])
+    assert request["gpu"] == 2
+    output = output if output.startswith("directory(") else repr(output)
+    (workdir / "Snakefile").write_text(
+        f"rule {rule}:\n"
+        f"    output: {output}\n"
+        f"    log: '{rule}.log'\n"
+        f"    shell: '{sys.executable} {command} > {{log}} 2>&1'\n")
+    snakemake = [SNAKEMAKE, "--snakefile", str(workdir / "Snakefile"), "--directory", str(workdir),
+                 "--profile", str(PROFILE), *FAST_POLLING, "--retries", "0", "--set-resources",
+                 *[f"{rule}:{key}={value}" for key, value in request.items()]]
+    result = subprocess.run(snakemake, capture_output=True, text=True, cwd=workdir, env=cluster, timeout=900)
+    log = (workdir / f"{rule}.log").read_text() if (workdir / f"{rule}.log").exists() else ""
+    assert result.returncode == 0, result.stderr[-6000:] + log[-4000:]
+    return log
+
+
 def test_a_multi_gpu_rule_launches_one_worker_per_gpu_in_its_allocation(cluster, tmp_path):
     """A rule with the training rules' request shape (capped to 2 GPUs) runs torchrun through algharb.launch."""
     profile = load_profile(cluster)
-    request = dict(profile["set-resources"]["sft_step1"])
-    request["slurm_partition"] = repr(request["slurm_partition"])
-    assert request["gpu"] == 2
     (tmp_path / "probe.py").write_text(PROBE)
-    (tmp_path / "Snakefile").write_text(
-        "rule probe:\n"
-        "    output: 'ranks.json'\n"
-        "    log: 'launch.log'\n"
-        f"    shell: '{sys.executable} -m algharb.launch probe.py {{output}} > {{log}} 2>&1'\n")
-    command = [SNAKEMAKE, "--snakefile", str(tmp_path / "Snakefile"), "--directory", str(tmp_path),
-               "--profile", str(PROFILE), *FAST_POLLING, "--retries", "0", "--set-resources",
-               *[f"probe:{key}={value}" for key, value in request.items()]]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=cluster, timeout=600)
-    launch_log = (tmp_path / "launch.log").read_text() if (tmp_path / "launch.log").exists() else ""
-    assert result.returncode == 0, result.stderr[-6000:] + launch_log[-3000:]
+    launch_log = run_training_shaped_rule(cluster, tmp_path, "probe", "ranks.json",
+                                          "-m algharb.launch probe.py {output}")
     ranks = json.loads((tmp_path / "ranks.json").read_text())
     assert sorted(r["rank"] for r in ranks) == [0, 1]
     assert {r["world"] for r in ranks} == {2} and {r["sum"] for r in ranks} == {3.0}
@@ -443,9 +455,6 @@ def test_a_training_rule_trains_on_two_workers_in_its_allocation(cluster, tmp_pa
     from algharb.io import write_jsonl
     from algharb.steps.train import run_training_step
 
-    profile = load_profile(cluster)
-    request = dict(profile["set-resources"]["sft_step1"])
-    request["slurm_partition"] = repr(request["slurm_partition"])
     calls = {}
     for name in ("slurm", "direct"):
         run = tmp_path / name
@@ -456,17 +465,8 @@ def test_a_training_rule_trains_on_two_workers_in_its_allocation(cluster, tmp_pa
                        "threads": 1}
     (tmp_path / "call.json").write_text(json.dumps(calls["slurm"]))
     (tmp_path / "train_job.py").write_text(TRAIN_JOB)
-    (tmp_path / "Snakefile").write_text(
-        "rule train:\n"
-        "    output: directory('slurm/out')\n"
-        "    log: 'train.log'\n"
-        f"    shell: '{sys.executable} train_job.py call.json > {{log}} 2>&1'\n")
-    command = [SNAKEMAKE, "--snakefile", str(tmp_path / "Snakefile"), "--directory", str(tmp_path),
-               "--profile", str(PROFILE), *FAST_POLLING, "--retries", "0", "--set-resources",
-               *[f"train:{key}={value}" for key, value in request.items()]]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=cluster, timeout=900)
-    train_log = (tmp_path / "train.log").read_text() if (tmp_path / "train.log").exists() else ""
-    assert result.returncode == 0, result.stderr[-6000:] + train_log[-4000:]
+    train_log = run_training_shaped_rule(cluster, tmp_path, "train", "directory('slurm/out')",
+                                         "train_job.py call.json")
     assert "srun --overlap" in train_log and "--nproc_per_node 2" in train_log, train_log[-3000:]
 
     monkeypatch.setenv("ALGHARB_NPROC_PER_NODE", "2")
