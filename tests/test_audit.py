@@ -64,3 +64,14 @@ def test_manifest_is_json_with_git_and_packages(tmp_path):
     manifest = make_run(tmp_path / "a")
     assert "numpy" in manifest["packages"] and set(manifest["git"]) == {"commit", "dirty"}
     json.dumps(manifest)
+
+
+def test_the_run_identity_of_training_checkpoints_is_not_a_result(tmp_path):
+    from algharb.audit import UNHASHED_NAMES
+    from algharb.train.common import RUN_IDENTITY
+
+    assert RUN_IDENTITY in UNHASHED_NAMES  # it records the starting model's file mtimes
+    (tmp_path / "checkpoints" / "sft1").mkdir(parents=True)
+    (tmp_path / "checkpoints" / "sft1" / RUN_IDENTITY).write_text("{}")
+    (tmp_path / "checkpoints" / "sft1" / "train_log.jsonl").write_text("{}")
+    assert list(tree_checksums(tmp_path, skip_names=UNHASHED_NAMES)) == ["results/checkpoints/sft1/train_log.jsonl"]

@@ -30,6 +30,9 @@ MANIFEST = "results/manifest.json"
 # Timings differ between any two runs; they are not results. Nor are the caches that let
 # a killed step resume (their chunks record the model files' mtimes).
 UNHASHED = ("results/benchmarks/", "results/cache/")
+# Files left out wherever they are: the record of which run wrote a training checkpoint folder
+# (algharb.train.common.RUN_IDENTITY) holds the starting model's file mtimes.
+UNHASHED_NAMES = ("run_identity.json",)
 _CHUNK = 1 << 20
 
 
@@ -47,18 +50,20 @@ def config_sha256(config: dict) -> str:
 
 
 def tree_checksums(root: str | os.PathLike, label: str = "results",
-                   skip: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+                   skip: Iterable[str] = (), skip_names: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
     """``{label/relative path: {sha256, bytes}}`` for every file below ``root`` (sorted).
 
     Names do not depend on where ``root`` is, so runs in two folders compare.
-    ``skip`` holds names or folder prefixes (ending in "/") to leave out.
+    ``skip`` holds names or folder prefixes (ending in "/") to leave out;
+    ``skip_names`` file names left out in every folder.
     """
     root = Path(root)
-    skip = tuple(skip)
+    skip, skip_names = tuple(skip), frozenset(skip_names)
     found = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         name = f"{label}/{path.relative_to(root).as_posix()}"
-        if any(name == prefix or (prefix.endswith("/") and name.startswith(prefix)) for prefix in skip):
+        if path.name in skip_names or any(
+                name == prefix or (prefix.endswith("/") and name.startswith(prefix)) for prefix in skip):
             continue
         found[name] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}
     return found
@@ -113,7 +118,7 @@ def build_manifest(config: dict, workflow_dir: str | os.PathLike, results_dir: s
         "config": config,
         "packages": package_versions(),
         "inputs": input_checksums(declared_paths(config)),
-        "outputs": tree_checksums(results_dir, skip=[MANIFEST, *UNHASHED]),
+        "outputs": tree_checksums(results_dir, skip=[MANIFEST, *UNHASHED], skip_names=UNHASHED_NAMES),
     }
 
 
