@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from algharb.io import read_jsonl
-from algharb.train.common import save_trained_model, train_with_resume
+from algharb.train.common import leave_process_group, save_trained_model, train_with_resume
 from algharb.train.sft import build_sft_trainer
 
 
@@ -34,6 +34,7 @@ def main(model_dir: str, rows_path: str, out: str, hparams_path: str) -> None:
     trainer.data_collator = recording_collator
     train_with_resume(trainer, out_dir / "ckpt")
     save_trained_model(trainer, out_dir / "model", out_dir / "ckpt")
+    leave_process_group()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from transformers import AutoModelForCausalLM
 from algharb.io import read_jsonl
 from algharb.prompts import completion_messages, translation_messages
 from algharb.config import ConfigError
-from algharb.train.common import CHECKPOINT_COMPLETE, gradient_accumulation_steps, latest_checkpoint, stage_config
+from algharb.train.common import (CHECKPOINT_COMPLETE, gradient_accumulation_steps, latest_checkpoint,
+                                  leave_process_group, stage_config)
 from algharb.train.config import SFTConfig
 from algharb.train.sft import run_sft, sft_examples
 
@@ -225,3 +226,16 @@ def test_a_rerun_with_other_data_or_hyperparameters_does_not_resume_the_old_chec
         log = step(rows, **changes)
         assert [row["resumed_from"] for row in log] == [None] * 4, changes  # trained afresh
         assert [row["loss"] for row in log] != [row["loss"] for row in first]
+
+
+def test_a_worker_leaves_its_process_group_before_exit_and_twice_is_harmless(tmp_path):
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        leave_process_group()
+        assert not dist.is_initialized()
+        leave_process_group()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

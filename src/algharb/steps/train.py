@@ -172,11 +172,14 @@ def main(argv=None) -> int:
     import json
     import sys
 
+    from ..train.common import leave_process_group
+
     name, call = (sys.argv[1:] if argv is None else argv)
     with open(call, encoding="utf-8") as handle:
         kwargs = json.load(handle)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     TRAINING_STAGES.get(name)(**kwargs)
+    leave_process_group()
     return 0
 
 

@@ -420,6 +420,20 @@ def discard_checkpoints_of_other_runs(checkpoint_dir: str | os.PathLike, identit
     return bool(stale)
 
 
+def leave_process_group() -> None:
+    """Wait for every rank, then tear the process group down before the interpreter exits.
+
+    Without this a rank that finishes first (ranks other than 0 write
+    nothing) exits while rank 0 still saves, and tears gloo down during
+    interpreter finalisation: its worker threads then touch Python objects of
+    a dying interpreter and the process aborts (SIGABRT), failing a job whose
+    model was already saved. Seen on a loaded CI machine, never on an idle one.
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
 def train_with_resume(trainer, checkpoint_dir: str | os.PathLike) -> None:
     """Train, resuming from the newest complete checkpoint in ``checkpoint_dir`` if any."""
     trainer.train(resume_from_checkpoint=latest_checkpoint(checkpoint_dir))
