@@ -421,16 +421,18 @@ def discard_checkpoints_of_other_runs(checkpoint_dir: str | os.PathLike, identit
 
 
 def leave_process_group() -> None:
-    """Wait for every rank, then tear the process group down before the interpreter exits.
+    """Tear this rank's process group down before the interpreter exits.
 
-    Without this a rank that finishes first (ranks other than 0 write
-    nothing) exits while rank 0 still saves, and tears gloo down during
-    interpreter finalisation: its worker threads then touch Python objects of
-    a dying interpreter and the process aborts (SIGABRT), failing a job whose
-    model was already saved. Seen on a loaded CI machine, never on an idle one.
+    Without this, a rank that finishes first (ranks other than 0 write
+    nothing) leaves gloo to be torn down during interpreter finalisation: its
+    worker threads then touch Python objects of a dying interpreter and the
+    process aborts (SIGABRT), failing a job whose model was already saved.
+    Seen on a loaded CI machine, never on an idle one. Call it after the last
+    collective (every rank's ``save_model``). No barrier: rank 0 may still
+    spend minutes merging and writing the model alone, and a barrier would
+    make the other ranks wait on the collective timeout (``ddp_timeout``).
     """
     if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 
 
