@@ -393,8 +393,6 @@ dist.destroy_process_group()
 """
 
 
-@pytest.mark.slow
-@pytest.mark.slurm
 def run_training_shaped_rule(cluster, workdir: Path, rule: str, output: str, command: str) -> str:
     """Run one rule with the training rules' request shape (capped to 2 GPUs) through the profile; its log.
 
@@ -419,6 +417,8 @@ def run_training_shaped_rule(cluster, workdir: Path, rule: str, output: str, com
     return log
 
 
+@pytest.mark.slow
+@pytest.mark.slurm
 def test_a_multi_gpu_rule_launches_one_worker_per_gpu_in_its_allocation(cluster, tmp_path):
     """A rule with the training rules' request shape (capped to 2 GPUs) runs torchrun through algharb.launch."""
     profile = load_profile(cluster)
@@ -445,6 +445,8 @@ run_training_step("sft", **json.load(open(sys.argv[1])))
 """
 
 
+@pytest.mark.slow
+@pytest.mark.slurm
 def test_a_training_rule_trains_on_two_workers_in_its_allocation(cluster, tmp_path, tiny_model_dir, monkeypatch):
     """SFT in a 2-GPU allocation (the training rules' request shape): srun + torchrun, two gloo workers.
 
